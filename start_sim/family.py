@@ -1,0 +1,112 @@
+"""Families and the draws they carry.
+
+Everything random about a family (attributes, and the uniforms behind its durations and
+hazards) is fixed when it is referred and kept on the record, so the same family meets
+the same luck in the START run, the usual-services run and any other scenario.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scenario import SUBSTANCES, Scenario
+from .streams import CountyDraws, UniformSeq
+
+# width of each per-family block of uniforms; sequences continue on the family's own stream
+SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4}
+
+
+@dataclass(slots=True)
+class Family:
+    """One eligible family and its draws."""
+
+    county: int
+    index: int
+    pre_existing: bool
+    referral_day: float
+    children: int
+    youngest_age: float
+    substance: str
+    two_parent: bool
+    high_severity: bool
+    removed_at_investigation: bool
+    u_modality: float
+    u_service: float
+    u_usual_service: float
+    u_disengage: float
+    u_disengage_day: float
+    u_assessment: float
+    u_uptake: float
+    u_episode: float
+    u_elapsed: float  # pre-existing open cases: share of the planned duration already served
+    open_at_start: bool  # a pre-existing case already open in START on day 0
+    seqs: dict[str, UniformSeq]
+
+    @property
+    def tag(self) -> str:
+        return "pre-existing" if self.pre_existing else "new"
+
+    def fresh_seqs(self) -> dict[str, UniformSeq]:
+        """Readers of this family's sequences from their first draw: each arm gets its own."""
+        return {k: s.fresh() for k, s in self.seqs.items()}
+
+
+def draw_families(
+    scenario: Scenario, county_index: int, days: np.ndarray, draws: CountyDraws, pre_existing: bool, open_count: int = 0
+) -> list[Family]:
+    """Families for the given referral days; ineligible referrals are left out.
+
+    Eligibility, like every attribute, is one column of a named stream, so a family's
+    eligibility and attributes do not depend on any other family or scenario setting.
+    """
+    fam = scenario.families
+    n = len(days)
+    if n == 0:
+        return []
+
+    def col(name: str) -> np.ndarray:
+        return draws.block(name, 1)[:, 0]
+
+    share = 1.0 if pre_existing else scenario.counties[county_index].eligible_share
+    eligible = col("eligible") < share
+    children = fam.children.ppf_array(col("children_count")).astype(int).clip(min=1)
+    youngest = fam.youngest_age_years.ppf_array(col("youngest_age"))
+    cum = np.cumsum([getattr(fam.substance_shares, s) for s in SUBSTANCES])
+    substance_idx = np.minimum(np.searchsorted(cum, col("substance"), side="right"), len(SUBSTANCES) - 1)
+    two_parent = col("two_parent") < fam.two_parent_share
+    severe = col("severity") < fam.high_severity_share
+    removed = col("removal") < scenario.placement.removal_at_investigation_share
+    singles = {k: col(k) for k in ("modality", "service", "usual_service", "disengage", "disengage_day",
+                                   "assessment", "uptake", "episode", "elapsed")}
+    blocks = {k: draws.block(k, w) for k, w in SEQUENCE_WIDTH.items()}
+    out = []
+    for i in np.flatnonzero(eligible):
+        i = int(i)
+        out.append(
+            Family(
+                county=county_index,
+                index=i,
+                pre_existing=pre_existing,
+                referral_day=float(days[i]),
+                children=int(children[i]),
+                youngest_age=float(youngest[i]),
+                substance=SUBSTANCES[int(substance_idx[i])],
+                two_parent=bool(two_parent[i]),
+                high_severity=bool(severe[i]),
+                removed_at_investigation=bool(removed[i]) and not pre_existing,
+                u_modality=float(singles["modality"][i]),
+                u_service=float(singles["service"][i]),
+                u_usual_service=float(singles["usual_service"][i]),
+                u_disengage=float(singles["disengage"][i]),
+                u_disengage_day=float(singles["disengage_day"][i]),
+                u_assessment=float(singles["assessment"][i]),
+                u_uptake=float(singles["uptake"][i]),
+                u_episode=float(singles["episode"][i]),
+                u_elapsed=float(singles["elapsed"][i]),
+                open_at_start=pre_existing and i < open_count,
+                seqs={k: UniformSeq(b[i], draws, k, i) for k, b in blocks.items()},
+            )
+        )
+    return out

@@ -1,0 +1,267 @@
+"""Every KPI in one dictionary (key, label, unit, definition), and their computation.
+
+Tables, plots and the CLI read labels and units from ``METRICS``. Outcome KPIs come in
+two arms: ``_start`` (families served by START, in the START run) and ``_usual`` (the
+same families in the usual-services run), so each replication gives paired outcomes.
+Cost KPIs cover every eligible family referred within the horizon, in both runs.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import costs
+from .model import WAITING, Case
+from .outcomes import Outcome, family_outcome
+from .replication import CountyRun
+from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str
+    definition: str
+    arms: bool = False  # True: reported as key_start and key_usual
+
+
+METRICS: dict[str, Metric] = {m.key: m for m in [
+    Metric("families_referred", "Eligible families referred", "families", "eligible referrals within the horizon"),
+    Metric("families_started", "Families started in START", "families", "referred families assigned to a dyad"),
+    Metric("families_diverted", "Families diverted", "families",
+           "referred families served by usual services because no slot opened in time (or at once, policy divert)"),
+    Metric("mean_days_to_assignment", "Mean wait for a dyad", "days", "referral to assignment, families started"),
+    Metric("p90_days_to_assignment", "90th percentile wait", "days", "referral to assignment, families started"),
+    Metric("share_assigned_within_14d", "Assigned within 14 days", "share",
+           "share of referred families assigned to a dyad within 14 days of referral"),
+    Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
+    Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
+    Metric("dyad_utilization", "Dyad utilisation", "share", "time-average caseload / slots, launch to horizon"),
+    Metric("mean_days_to_treatment", "Days to treatment", "days", "referral to treatment entry, parents entering", True),
+    Metric("sobriety_rate_at_closure", "Sobriety at closure", "share", "parents in recovery when the case closes", True),
+    Metric("placement_rate_12m", "Placed within 12 months", "share of children",
+           "children placed out of home within 12 months of referral (removal at investigation included)", True),
+    Metric("placement_days", "Days in care per child", "days",
+           "child-days in out-of-home care from referral to the end of the follow-up window, per child", True),
+    Metric("home_at_closure_rate", "Home at closure", "share of children",
+           "children with or reunified with a parent when the case closes", True),
+    Metric("reunification_rate_if_placed", "Reunified if placed", "share of children",
+           "placed children reunified within the follow-up window", True),
+    Metric("recurrence_rate_12m", "Re-report within 12 months", "share of families",
+           "maltreatment re-report within 12 months of referral (START monitoring raises reporting)", True),
+    Metric("recurrence_after_closure_12m", "Re-report 12 months after closure", "share of families",
+           "maltreatment re-report within the follow-up after closure", True),
+    Metric("reentry_rate_12m", "Re-entry within 12 months", "share of children",
+           "reunified children who re-enter care within 12 months of reunification", True),
+    Metric("program_cost", "START program cost", "USD (PV)", "START staff and training, launch to horizon"),
+    Metric("placement_cost", "Out-of-home care cost", "USD (PV)",
+           "care of all referred families' children over the follow-up window", True),
+    Metric("treatment_cost", "Treatment cost", "USD (PV)", "treatment episodes of referred parents (payer: Medicaid/state)", True),
+    Metric("savings_vs_usual", "Placement cost avoided", "USD (PV)", "placement_cost_usual - placement_cost_start"),
+    Metric("net_savings", "Net savings", "USD (PV)", "savings_vs_usual - program_cost"),
+    Metric("savings_per_dollar", "Savings per $1", "USD per USD", "savings_vs_usual / program_cost"),
+    Metric("cost_per_placement_avoided", "Cost per placement avoided", "USD",
+           "program_cost / (children placed within 12 months: usual - START); nan if none avoided"),
+]}
+
+
+def kpi_columns() -> list[str]:
+    cols = []
+    for m in METRICS.values():
+        cols += [f"{m.key}_start", f"{m.key}_usual"] if m.arms else [m.key]
+    return cols
+
+
+def _overlap(a: np.ndarray, b: np.ndarray, lo: float, hi: float) -> float:
+    return float(np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0, None).sum())
+
+
+def _rate(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+def _arm_kpis(outs: list[Outcome]) -> dict[str, float]:
+    kids = np.array([o.children for o in outs], dtype=float)
+    def cw(values: list[float]) -> float:  # child-weighted mean over observed values
+        v = np.array(values, dtype=float)
+        ok = ~np.isnan(v)
+        return _rate(float((v[ok] * kids[ok]).sum()), float(kids[ok].sum()))
+    placed = np.array([o.placed_window for o in outs])
+    reunified = [float(o.reunified) if o.placed_window else math.nan for o in outs]
+    tx = np.array([o.days_to_treatment for o in outs], dtype=float)
+    sober = np.array([o.sober_at_closure for o in outs], dtype=float)
+    after = np.array([o.report_after_closure_12m for o in outs], dtype=float)
+    return {
+        "mean_days_to_treatment": float(np.nanmean(tx)) if np.any(~np.isnan(tx)) else math.nan,
+        "sobriety_rate_at_closure": float(np.nanmean(sober)) if np.any(~np.isnan(sober)) else math.nan,
+        "placement_rate_12m": cw([float(o.placed_12m) for o in outs]),
+        "placement_days": cw([o.placement_days for o in outs]),
+        "home_at_closure_rate": cw([o.home_at_closure for o in outs]),
+        "reunification_rate_if_placed": cw(reunified) if placed.any() else math.nan,
+        "recurrence_rate_12m": float(np.mean([o.report_12m for o in outs])) if outs else math.nan,
+        "recurrence_after_closure_12m": float(np.nanmean(after)) if np.any(~np.isnan(after)) else math.nan,
+        "reentry_rate_12m": cw([o.reentered_12m for o in outs]),
+    }
+
+
+@dataclass
+class ReplicationOutput:
+    """Tidy results of one replication."""
+
+    kpis: dict[str, float]
+    timeseries: list[dict]
+    families: list[dict]
+
+
+def wait_interval(case: Case) -> tuple[float, float]:
+    """[referral, end of waiting) for the START waitlist; zero length if the family never waited."""
+    ref = case.family.referral_day
+    if case.service == "start":
+        return ref, case.assigned_day
+    if case.route in ("reneged", "diverted"):
+        return ref, case.diverted_day
+    return (ref, math.inf) if case.state == WAITING else (ref, ref)
+
+
+def case_interval(case: Case) -> tuple[float, float]:
+    """[assignment, closure) of a START case; empty for usual services."""
+    if case.service != "start":
+        return 0.0, 0.0
+    return case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else math.inf
+
+
+def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
+    """KPIs, monthly time series and family rows for one replication."""
+    H = sc.horizon_days
+    served: dict[str, list[Outcome]] = {"start": [], "usual": []}
+    cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
+    referred: list[Case] = []
+    families: list[dict] = []
+    wait_area = case_area = slot_days = program_cost = 0.0
+    timeseries: list[dict] = []
+    for run in runs:
+        county = sc.counties[run.county]
+        program_cost += costs.program_cost(sc.costs, county, H)
+        slot_days += run_slots(sc, run.county) * max(0.0, H - county.launch_day)
+        outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
+        for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"]):
+            w0, w1 = wait_interval(cs)
+            wait_area += max(0.0, min(w1, H) - min(w0, H))
+            c0, c1 = case_interval(cs)
+            case_area += max(0.0, min(c1, H) - min(c0, H))
+            f = cs.family
+            if f.pre_existing or f.referral_day >= H:
+                continue
+            referred.append(cs)
+            cohort["start"].append(os_)
+            cohort["usual"].append(ou)
+            if cs.service == "start":
+                served["start"].append(os_)
+                served["usual"].append(ou)
+            families.append(_family_row(sc, run.county, cs, cu, os_, ou))
+        timeseries += monthly(sc, run, outs, replication)
+    started = [c for c in referred if c.service == "start"]
+    waits = np.array([c.wait_days for c in started])
+    k: dict[str, float] = {
+        "replication": replication,
+        "families_referred": len(referred),
+        "families_started": len(started),
+        "families_diverted": sum(c.route in ("reneged", "diverted") for c in referred),
+        "mean_days_to_assignment": float(waits.mean()) if len(waits) else math.nan,
+        "p90_days_to_assignment": float(np.percentile(waits, 90)) if len(waits) else math.nan,
+        "share_assigned_within_14d": _rate(float((waits <= 14).sum()), len(referred)),
+        "mean_waitlist": wait_area / H,
+        "mean_caseload": case_area / H,
+        "dyad_utilization": _rate(case_area, slot_days),
+    }
+    for arm in ("start", "usual"):
+        for key, value in _arm_kpis(served[arm]).items():
+            k[f"{key}_{arm}"] = value
+        k[f"placement_cost_{arm}"] = sum(o.placement_cost for o in cohort[arm])
+        k[f"treatment_cost_{arm}"] = sum(o.treatment_cost for o in cohort[arm])
+    k["program_cost"] = program_cost
+    k["savings_vs_usual"] = k["placement_cost_usual"] - k["placement_cost_start"]
+    k["net_savings"] = k["savings_vs_usual"] - program_cost
+    k["savings_per_dollar"] = _rate(k["savings_vs_usual"], program_cost)
+    avoided = sum(o.children * o.placed_12m for o in cohort["usual"]) - sum(
+        o.children * o.placed_12m for o in cohort["start"])
+    k["cost_per_placement_avoided"] = program_cost / avoided if avoided > 0 else math.nan
+    return ReplicationOutput(k, timeseries, families)
+
+
+def run_slots(sc: Scenario, county_index: int) -> int:
+    """Caseload slots of a county: full cap for dyads with a mentor, solo cap for the rest."""
+    c = sc.counties[county_index]
+    mentors = c.dyads if c.mentors is None else min(c.mentors, c.dyads)
+    return mentors * sc.program.caseload_cap + (c.dyads - mentors) * sc.program.solo_caseload_cap
+
+
+def _family_row(sc: Scenario, county: int, cs: Case, cu: Case, os_: Outcome, ou: Outcome) -> dict:
+    f = cs.family
+    row = {
+        "county": sc.counties[county].name,
+        "family": f"{county}-{f.index}",
+        "tag": f.tag,
+        "referral_day": f.referral_day,
+        "children": f.children,
+        "youngest_age": f.youngest_age,
+        "substance": f.substance,
+        "two_parent": f.two_parent,
+        "high_severity": f.high_severity,
+        "removed_at_investigation": f.removed_at_investigation,
+        "state": cs.state,
+        "service": cs.service,
+        "route": cs.route,
+        "dyad": cs.dyad,
+        "mentor": cs.mentor,
+        "assigned_day": cs.assigned_day,
+        "diverted_day": cs.diverted_day,
+        "wait_days": cs.wait_days,
+    }
+    for arm, c, o in (("start", cs, os_), ("usual", cu, ou)):
+        row.update({
+            f"closure_day_{arm}": c.closure_day,
+            f"extensions_{arm}": c.extensions,
+            f"modality_{arm}": c.modality if c.takes_up else "",
+            f"tx_start_day_{arm}": c.tx_start_day,
+            f"tx_exit_day_{arm}": c.tx_exit_day,
+            f"sober_at_closure_{arm}": o.sober_at_closure,
+            f"placed_12m_{arm}": o.placed_12m,
+            f"placements_{arm}": len(o.episodes),
+            f"placement_days_{arm}": o.placement_days,
+            f"home_days_{arm}": o.home_days,
+            f"other_permanency_days_{arm}": o.other_days,
+            **{f"{kind}_days_{arm}": d for kind, d in o.care_days.items()},
+            f"first_exit_{arm}": o.episodes[0].exit if o.episodes else "",
+            f"report_12m_{arm}": o.report_12m,
+            f"placement_cost_{arm}": o.placement_cost,
+            f"treatment_cost_{arm}": o.treatment_cost,
+        })
+    return row
+
+
+def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replication: int) -> list[dict]:
+    """One county's state at the start of each month: caseload, waitlist, children in care."""
+    county = sc.counties[run.county]
+    days = np.arange(int(sc.end_days // (365.25 / 12)) + 1) * (365.25 / 12)
+    waits = np.array([wait_interval(c) for c in run.start]).reshape(-1, 2)
+    cases = np.array([case_interval(c) for c in run.start]).reshape(-1, 2)
+    care: dict[str, np.ndarray] = {}
+    for arm, arm_outs in outs.items():
+        spells = np.array([(ep.start, ep.end, o.children) for o in arm_outs for ep in o.episodes]).reshape(-1, 3)
+        care[arm] = np.array([spells[(spells[:, 0] <= d) & (spells[:, 1] > d), 2].sum() for d in days])
+    rows = []
+    for i, d in enumerate(days):
+        rows.append({
+            "replication": replication, "county": county.name, "month": i, "day": float(d),
+            "caseload": int(((cases[:, 0] <= d) & (cases[:, 1] > d)).sum()),
+            "waitlist": int(((waits[:, 0] <= d) & (waits[:, 1] > d)).sum()),
+            "dyads": county.dyads if d >= county.launch_day else 0,
+            "children_in_care_start": float(care["start"][i]),
+            "children_in_care_usual": float(care["usual"][i]),
+        })
+    return rows

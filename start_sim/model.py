@@ -1,0 +1,261 @@
+"""The SimPy model of one county in one arm: dyad slots, waitlist and treatment places.
+
+Only what touches shared capacity is an event here (referral, assignment, reneging,
+assessment, treatment entry and exit, closure checks). Events are callbacks on SimPy
+timeouts rather than one long-lived process per family, which keeps the kernel fast.
+What touches no shared resource (children's placements, re-reports, costs) is computed
+after the run from each family's record (see ``children``, ``followup``, ``costs``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import simpy
+
+from .family import Family
+from .recovery import RecoveryProcess, RecoveryRates, in_recovery
+from .scenario import Scenario
+from .streams import UniformSeq
+from .treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentSystem, choose_modality
+from .workforce import DyadPool
+
+DAYS_PER_YEAR = 365.25
+NAN = math.nan
+
+# final states of an eligible family (exactly one each)
+WAITING, IN_START, CLOSED_START, USUAL = "waiting", "in_start", "closed_start", "usual"
+
+
+@dataclass(slots=True, eq=False)
+class Case:
+    """What happened to one family in one arm."""
+
+    family: Family
+    state: str = WAITING
+    service: str = ""  # "start" or "usual": the service the family received
+    route: str = ""  # how it got there: assigned, diverted, reneged, before_launch, no_program
+    dyad: int = -1
+    mentor: bool = False
+    open_day: float = NAN  # START assignment or usual case opening
+    assigned_day: float = NAN
+    diverted_day: float = NAN
+    planned_close_day: float = NAN
+    closure_day: float = NAN
+    extensions: int = 0
+    disengaged: bool = False
+    assessment_day: float = NAN
+    modality: str = ""
+    tx_request_day: float = NAN
+    tx_start_day: float = NAN
+    tx_exit_day: float = NAN
+    recovery: RecoveryProcess | None = None
+    waiting: bool = False
+    takes_up: bool = False
+    request: simpy.Event | None = None
+    seqs: dict[str, UniformSeq] = field(default_factory=dict)
+
+    @property
+    def wait_days(self) -> float:
+        return self.assigned_day - self.family.referral_day
+
+
+class CountyModel:
+    """One county, one arm. ``with_start=False`` is the usual-services counterfactual."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        county_index: int,
+        families: list[Family],
+        with_start: bool,
+        audit: Callable[["CountyModel", str], None] | None = None,
+    ) -> None:
+        self.sc = scenario
+        self.county = scenario.counties[county_index]
+        self.with_start = with_start and self.county.dyads > 0
+        self.env = simpy.Environment()
+        prog = scenario.program
+        mentors = self.county.dyads if self.county.mentors is None else min(self.county.mentors, self.county.dyads)
+        self.pool = DyadPool(self.county.dyads, mentors, prog.caseload_cap, prog.solo_caseload_cap)
+        self.waitlist: deque[Case] = deque()
+        self.treatment = TreatmentSystem(self.env, scenario.slots(self.county))
+        self.audit = audit
+        self.cases = [Case(f, seqs=f.fresh_seqs()) for f in families]
+        for case in self.cases:
+            self.env.timeout(case.family.referral_day).callbacks.append(self._cb(self._arrive, case))
+
+    # -- plumbing ------------------------------------------------------------------
+    @staticmethod
+    def _cb(fn: Callable[[Case], None], case: Case) -> Callable[[simpy.Event], None]:
+        return lambda _event: fn(case)
+
+    def _at(self, day: float, fn: Callable[[Case], None], case: Case) -> None:
+        self.env.timeout(max(0.0, day - self.env.now)).callbacks.append(self._cb(fn, case))
+
+    def _check(self, what: str) -> None:
+        if self.audit is not None:
+            self.audit(self, what)
+
+    def run(self) -> list[Case]:
+        self.env.run(until=self.sc.end_days)
+        return self.cases
+
+    # -- referral and assignment ---------------------------------------------------------
+    def _arrive(self, case: Case) -> None:
+        now = self.env.now
+        f = case.family
+        if not self.with_start:
+            self._open_usual(case, "no_program")
+        elif now < self.county.launch_day and not f.pre_existing:
+            self._open_usual(case, "before_launch")
+        elif f.open_at_start:
+            self._assign(case, self.pool.open_dyad(), elapsed_share=f.u_elapsed)
+        else:
+            dyad = self.pool.open_dyad()
+            if dyad is not None:
+                self._assign(case, dyad)
+            elif self.sc.program.waitlist_policy == "divert":
+                self._divert(case, "diverted")
+            else:
+                case.waiting = True
+                self.waitlist.append(case)
+                if self.sc.program.max_wait_days is not None:
+                    self._at(now + self.sc.program.max_wait_days, self._renege, case)
+        self._check("arrive")
+
+    def _renege(self, case: Case) -> None:
+        if case.waiting:
+            self.waitlist.remove(case)
+            case.waiting = False
+            self._divert(case, "reneged")
+            self._check("renege")
+
+    def _divert(self, case: Case, route: str) -> None:
+        case.diverted_day = self.env.now
+        self._open_usual(case, route)
+
+    def _assign(self, case: Case, dyad: int | None, elapsed_share: float = 0.0) -> None:
+        assert dyad is not None, "no open slot for a pre-existing case: the scenario validator should prevent this"
+        now = self.env.now
+        f = case.family
+        prog, eff = self.sc.program, self.sc.start
+        self.pool.add(dyad)
+        case.state, case.service, case.route = IN_START, "start", case.route or "assigned"
+        case.dyad, case.mentor = dyad, self.pool.has_mentor[dyad] and eff.mentor_support
+        case.assigned_day = case.open_day = now
+        planned = prog.service_days.ppf(f.u_service) * (1.0 - elapsed_share)
+        case.disengaged = f.u_disengage < prog.disengagement_probability
+        if case.disengaged:
+            planned = min(planned, prog.disengagement_days.ppf(f.u_disengage_day))
+        case.planned_close_day = now + planned
+        self._start_recovery(case)
+        case.recovery.set_case_open(now, True)
+        rapid = eff.rapid_access
+        delay = (self.sc.treatment.assessment_days_start if rapid else self.sc.treatment.assessment_days_usual).ppf(
+            f.u_assessment
+        )
+        self._at(now + delay, self._assess, case)
+        self._at(case.planned_close_day, self._closure_check, case)
+
+    def _open_usual(self, case: Case, route: str) -> None:
+        now = self.env.now
+        f = case.family
+        case.state, case.service, case.route = USUAL, "usual", route
+        case.open_day = now
+        case.planned_close_day = now + self.sc.usual.service_days.ppf(f.u_usual_service)
+        self._start_recovery(case)
+        self._at(now + self.sc.treatment.assessment_days_usual.ppf(f.u_assessment), self._assess, case)
+        self._at(case.planned_close_day, self._closure_check, case)
+
+    # -- recovery and treatment ----------------------------------------------------------
+    def _start_recovery(self, case: Case) -> None:
+        f = case.family
+        tr, eff = self.sc.treatment, self.sc.start
+        case.modality = choose_modality(f.substance, f.high_severity, f.u_modality, tr)
+        if case.service == "start":
+            uptake = eff.mentor_uptake if case.mentor else (tr.uptake_start if eff.rapid_access else tr.uptake_usual)
+        else:
+            uptake = tr.uptake_usual
+        case.takes_up = f.u_uptake < uptake
+        rates = recovery_rates(self.sc, f.substance, case.modality, case.mentor)
+        case.recovery = RecoveryProcess(f.referral_day, rates, case.seqs["recovery"], awaiting_treatment=case.takes_up)
+
+    def _assess(self, case: Case) -> None:
+        now = self.env.now
+        case.assessment_day = now
+        if not case.takes_up:
+            return
+        case.tx_request_day = now
+        priority = START_PRIORITY if case.service == "start" and self.sc.start.rapid_access else USUAL_PRIORITY
+        req = self.treatment.request(case.modality, priority, self._cb(self._enter_treatment, case))
+        if req is None:
+            case.recovery.give_up_waiting(now)
+        else:
+            case.request = req
+
+    def _enter_treatment(self, case: Case) -> None:
+        now = self.env.now
+        episode = self.sc.treatment.episode_days[case.modality].ppf(case.family.u_episode)
+        case.tx_start_day = now
+        case.tx_exit_day = case.recovery.start_treatment(now, episode)
+        assert case.request is not None
+        self.treatment.release_at(case.modality, case.request, case.tx_exit_day)
+        case.request = None
+        self._check("treatment")
+
+    # -- closure -------------------------------------------------------------------------
+    def _closure_check(self, case: Case) -> None:
+        now = self.env.now
+        start = case.service == "start"
+        max_ext = self.sc.program.max_extensions if start else self.sc.usual.max_extensions
+        ext = self.sc.program.extension_days if start else self.sc.usual.extension_days
+        if not case.disengaged and case.extensions < max_ext and not in_recovery(case.recovery.state_at(now)):
+            case.extensions += 1
+            self._at(now + ext.ppf(case.seqs["extension"].next()), self._closure_check, case)
+            return
+        case.closure_day = now
+        if start:
+            case.state = CLOSED_START
+            case.recovery.set_case_open(now, False)
+            self.pool.remove(case.dyad)
+            self._fill_slot()
+        self._check("closure")
+
+    def _fill_slot(self) -> None:
+        while self.waitlist:
+            dyad = self.pool.open_dyad()
+            if dyad is None:
+                return
+            case = self.waitlist.popleft()
+            case.waiting = False
+            self._assign(case, dyad)
+
+
+
+def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) -> RecoveryRates:
+    """Per-day recovery rates of one parent: substance, modality and (if any) mentor effects."""
+    rec, eff = sc.recovery, sc.start
+    recover = rec.recovery_rate_in_treatment * getattr(rec.substance_recovery_multiplier, substance)
+    if modality == "moud":
+        recover *= rec.moud_recovery_multiplier
+    return RecoveryRates(
+        recover_in_treatment=recover * (eff.mentor_recovery_multiplier if mentor else 1.0) / DAYS_PER_YEAR,
+        dropout_in_treatment=rec.dropout_rate_in_treatment * (eff.mentor_dropout_multiplier if mentor else 1.0)
+        / DAYS_PER_YEAR,
+        spontaneous=rec.spontaneous_recovery_rate / DAYS_PER_YEAR,
+        relapse_early=rec.relapse_rate_early / DAYS_PER_YEAR,
+        relapse_sustained=rec.relapse_rate_sustained / DAYS_PER_YEAR,
+        days_to_sustained=rec.days_to_sustained,
+        relapse_multiplier_open=eff.mentor_relapse_multiplier if mentor else 1.0,
+    )
+
+
+def untreated_recovery(sc: Scenario, case: Case) -> RecoveryProcess:
+    """The path of a parent still on the START waitlist when the run ends (no service yet)."""
+    f = case.family
+    rates = recovery_rates(sc, f.substance, "outpatient", False)
+    return RecoveryProcess(f.referral_day, rates, case.seqs["recovery"], awaiting_treatment=False)

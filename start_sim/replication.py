@@ -1,0 +1,59 @@
+"""One replication: draw each county's families once, run both arms on them, keep the cases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .family import Family, draw_families
+from .model import Case, CountyModel
+from .referrals import arrival_days
+from .scenario import Scenario
+from .streams import NEW, PRE_EXISTING, CountyDraws
+
+
+@dataclass
+class CountyRun:
+    """Both arms of one county: the same families, START available or not."""
+
+    county: int
+    families: list[Family]
+    start: list[Case]
+    usual: list[Case]
+    peak_load: list[int]
+
+
+def county_families(scenario: Scenario, county_index: int, seed: int, replication: int) -> list[Family]:
+    """Pre-existing families (day 0) then referred families, in referral order."""
+    c = scenario.counties[county_index]
+    days = arrival_days(c, county_index, scenario.end_days, seed, replication)
+    new = draw_families(scenario, county_index, days, CountyDraws(seed, replication, county_index, NEW, len(days)), False)
+    n_pre = c.initial_caseload + c.initial_waitlist
+    pre = draw_families(
+        scenario,
+        county_index,
+        np.zeros(n_pre),
+        CountyDraws(seed, replication, county_index, PRE_EXISTING, n_pre),
+        True,
+        open_count=c.initial_caseload,
+    )
+    return pre + new
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int,
+    replication: int,
+    audit: Callable[[CountyModel, str], None] | None = None,
+) -> list[CountyRun]:
+    """Run every county in both arms for one replication."""
+    runs = []
+    for k in range(len(scenario.counties)):
+        fams = county_families(scenario, k, seed, replication)
+        with_start = CountyModel(scenario, k, fams, with_start=True, audit=audit)
+        start_cases = with_start.run()
+        usual_cases = CountyModel(scenario, k, fams, with_start=False, audit=audit).run()
+        runs.append(CountyRun(k, fams, start_cases, usual_cases, list(with_start.pool.peak)))
+    return runs
