@@ -1,8 +1,10 @@
 """start-sim: a discrete-event model of START child-welfare dyads for capacity planning."""
 
-from .errors import ScenarioError
-from .loader import load_scenario
-from .scenario import Scenario
-
 __version__ = "0.1.0"
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "__version__"]
+
+from .errors import ScenarioError  # noqa: E402
+from .experiment import Results, run  # noqa: E402
+from .loader import load_scenario  # noqa: E402
+from .scenario import Scenario  # noqa: E402
+
+__all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
