@@ -77,6 +77,11 @@ class County(Strict):
         None, description="treatment places open to child-welfare parents; default: treatment.default_slots"
     )
 
+    @property
+    def mentor_count(self) -> int:
+        """Caseworkers who have a mentor (a full dyad)."""
+        return self.dyads if self.mentors is None else min(self.mentors, self.dyads)
+
 
 class Program(Strict):
     """START practice: caseload cap, waitlist rule and case duration."""
@@ -188,10 +193,16 @@ class Treatment(Strict):
 class Recovery(Strict):
     """The index parent's recovery process: using, in treatment, early and sustained recovery."""
 
-    recovery_rate_in_treatment: RatePerYear = Field(4.0, description="in treatment -> early recovery, per year [assumption]")
+    recovery_rate_in_treatment: RatePerYear = Field(
+        4.8, description="in treatment -> early recovery, per year [assumption; hand-tuned toward T6]"
+    )
     dropout_rate_in_treatment: RatePerYear = Field(3.0, description="in treatment -> using (drop out), per year [assumption]")
-    spontaneous_recovery_rate: RatePerYear = Field(0.15, description="using -> early recovery without treatment, per year [assumption]")
-    relapse_rate_early: RatePerYear = Field(1.2, description="early recovery -> using, per year [assumption]")
+    spontaneous_recovery_rate: RatePerYear = Field(
+        0.3, description="using -> early recovery without treatment, per year [assumption; hand-tuned toward T6]"
+    )
+    relapse_rate_early: RatePerYear = Field(
+        0.8, description="early recovery -> using, per year [assumption; hand-tuned toward T6]"
+    )
     relapse_rate_sustained: RatePerYear = Field(0.25, description="sustained recovery -> using, per year [assumption]")
     days_to_sustained: float = Field(180.0, gt=0, description="days of early recovery before it counts as sustained [assumption]")
     substance_recovery_multiplier: BySubstance = Field(
@@ -211,12 +222,16 @@ class StartEffects(Strict):
     mentor_uptake: Probability = Field(0.92, description="share entering treatment with a mentor [assumption]")
     mentor_recovery_multiplier: Multiplier = Field(1.5, description="on recovery_rate_in_treatment with a mentor [assumption]")
     mentor_dropout_multiplier: Multiplier = Field(0.6, description="on dropout_rate_in_treatment with a mentor [assumption]")
-    mentor_relapse_multiplier: Multiplier = Field(0.5, description="on relapse rates while the case is open [assumption]")
+    mentor_relapse_multiplier: Multiplier = Field(
+        0.4, description="on relapse rates while the case is open [assumption; hand-tuned toward T6]"
+    )
     safety_planning_placement_multiplier: Multiplier = Field(
         0.65, description="on the placement hazard while a START case is open [assumption]"
     )
     surveillance_report_multiplier: Multiplier = Field(
-        2.2, description="on the maltreatment re-report hazard while a START case is open; START re-reports are higher [Hall-2021-CYSR]"
+        2.8,
+        description="on the re-report hazard while a START case is open; START re-reports are higher "
+        "[Hall-2021-CYSR; size hand-tuned toward T5]",
     )
 
 
@@ -232,8 +247,12 @@ class Placement(Strict):
     type_shares: ByPlacement = Field(
         ByPlacement(relative=0.35, foster=0.60, residential=0.05), description="placement type shares [assumption]"
     )
-    reunification_rate_in_recovery: RatePerYear = Field(1.6, description="per year, parent in recovery [assumption]")
-    reunification_rate_not_in_recovery: RatePerYear = Field(0.15, description="per year [assumption]")
+    reunification_rate_in_recovery: RatePerYear = Field(
+        2.5, description="per year, parent in recovery [assumption; hand-tuned toward T4]"
+    )
+    reunification_rate_not_in_recovery: RatePerYear = Field(
+        0.3, description="per year, parent not in recovery [assumption; hand-tuned toward T4]"
+    )
     permanency_hearing_days: float = Field(365.0, gt=0, description="permanency hearing after this many days in care [ASFA]")
     reunification_multiplier_after_hearing: Multiplier = Field(
         0.5, description="on reunification after the hearing if the parent is not in recovery [assumption]"
@@ -264,7 +283,9 @@ class FollowUp(Strict):
     """Maltreatment re-reports and the follow-up window after closure."""
 
     followup_days: float = Field(365.0, gt=0, description="follow-up after closure, days")
-    report_rate_using: RatePerYear = Field(0.10, description="re-report hazard while the parent uses, per year [assumption]")
+    report_rate_using: RatePerYear = Field(
+        0.085, description="re-report hazard while the parent uses, per year [assumption; hand-tuned toward T5]"
+    )
     report_rate_in_recovery: RatePerYear = Field(0.03, description="re-report hazard in recovery, per year [assumption]")
 
 
@@ -313,12 +334,18 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _capacity(self) -> "Scenario":
         for i, c in enumerate(self.counties):
-            if c.initial_caseload > c.dyads * self.program.caseload_cap:
+            if c.initial_caseload > self.slots_of(c):
                 raise ValueError(
-                    f"counties.{i}.initial_caseload ({c.initial_caseload}) exceeds its dyads x caseload_cap "
-                    f"({c.dyads} x {self.program.caseload_cap})"
+                    f"counties.{i}.initial_caseload ({c.initial_caseload}) exceeds the county's caseload slots "
+                    f"({self.slots_of(c)}: {c.mentor_count} dyads x caseload_cap {self.program.caseload_cap} + "
+                    f"{c.dyads - c.mentor_count} solo caseworkers x solo_caseload_cap {self.program.solo_caseload_cap})"
                 )
         return self
+
+    def slots_of(self, county: County) -> int:
+        """Caseload slots: the full cap for caseworkers with a mentor, the solo cap for the rest."""
+        m = county.mentor_count
+        return m * self.program.caseload_cap + (county.dyads - m) * self.program.solo_caseload_cap
 
     @property
     def horizon_days(self) -> float:
