@@ -2,9 +2,10 @@
 
 __version__ = "0.1.0"
 
+from .compare import Comparison, compare  # noqa: E402
 from .errors import ScenarioError  # noqa: E402
 from .experiment import Results, run  # noqa: E402
 from .loader import load_scenario  # noqa: E402
 from .scenario import Scenario  # noqa: E402
 
-__all__ = ["Results", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
+__all__ = ["Comparison", "Results", "compare", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]

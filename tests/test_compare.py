@@ -1,0 +1,29 @@
+"""Paired comparison on common random numbers."""
+
+from __future__ import annotations
+
+import start_sim as ss
+from start_sim.compare import compare, paired_difference, unpaired_difference
+
+
+def test_scenario_compared_with_itself_differs_by_exactly_zero(small):
+    cmp = compare({"a": small, "b": small}, replications=3, seed=5)
+    s = cmp.summary()
+    diffs = s[s.scenario == "b"].set_index("kpi")["diff_mean"].dropna()
+    assert (diffs == 0).all(), f"non-zero self-differences: {diffs[diffs != 0].to_dict()}"
+
+
+def test_paired_ci_much_narrower_than_unpaired(small):
+    stronger = small.with_changes({"start.safety_planning_placement_multiplier": 0.5})
+    cmp = compare({"base": small, "stronger": stronger}, replications=12, seed=2)
+    a, b = cmp.results["stronger"].kpis, cmp.results["base"].kpis
+    for kpi in ("placement_cost_start", "placement_rate_12m_start", "net_savings"):
+        p, u = paired_difference(a[kpi], b[kpi]), unpaired_difference(a[kpi], b[kpi])
+        wp, wu = p["ci_high"] - p["ci_low"], u["ci_high"] - u["ci_low"]
+        assert wp < 0.6 * wu, f"{kpi}: paired CI width {wp:.4g} is not much narrower than unpaired {wu:.4g}"
+
+
+def test_compare_reports_every_scenario(small):
+    cmp = compare({"x": small, "y": small.with_changes({"program.caseload_cap": 5})}, replications=2, seed=1)
+    assert set(cmp.kpis["scenario"]) == {"x", "y"}
+    assert isinstance(cmp.results["x"], ss.Results)
