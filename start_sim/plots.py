@@ -68,7 +68,10 @@ def outcomes_plot(results: "Results") -> Figure:
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("share (95% CI over replications)")
-    ax.set_title("Outcomes of families served by START, and of the same families under usual services")
+    ax.set_title(
+        f"{results.scenario.name}: outcomes of families served by START\nand of the same families under usual services",
+        fontsize=11,
+    )
     ax.legend(loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     return fig
