@@ -27,7 +27,7 @@ def _band(ax: plt.Axes, ts: pd.DataFrame, column: str, label: str, color: str) -
         ax.fill_between(months, by.quantile(0.025, axis=1), by.quantile(0.975, axis=1), color=color, alpha=0.2)
 
 
-def caseload_plot(results: "Results") -> Figure:
+def caseload_plot(results: Results) -> Figure:
     """Open START cases, slots and waitlist by month (all counties together)."""
     ts = results.timeseries
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True)
@@ -54,7 +54,7 @@ OUTCOME_KEYS = ("placement_rate_12m", "home_at_closure_rate", "sobriety_rate_at_
                 "reunification_rate_if_placed", "recurrence_rate_12m", "reentry_rate_12m")
 
 
-def outcomes_plot(results: "Results") -> Figure:
+def outcomes_plot(results: Results) -> Figure:
     """Outcome shares, START vs usual services for the same families, with 95% CIs."""
     s = results.summary()
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)

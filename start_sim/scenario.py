@@ -144,7 +144,7 @@ class Families(Strict):
     )
 
     @model_validator(mode="after")
-    def _shares_sum(self) -> "Families":
+    def _shares_sum(self) -> Families:
         total = sum(self.substance_shares.model_dump().values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"substance_shares must add up to 1 (they add up to {total:g})")
@@ -184,7 +184,7 @@ class Treatment(Strict):
     )
 
     @model_validator(mode="after")
-    def _modalities(self) -> "Treatment":
+    def _modalities(self) -> Treatment:
         if set(self.episode_days) != set(MODALITIES):
             raise ValueError(f"episode_days needs exactly the modalities {', '.join(MODALITIES)}")
         return self
@@ -270,7 +270,7 @@ class Placement(Strict):
     )
 
     @model_validator(mode="after")
-    def _check(self) -> "Placement":
+    def _check(self) -> Placement:
         total = sum(self.type_shares.model_dump().values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"type_shares must add up to 1 (they add up to {total:g})")
@@ -332,7 +332,7 @@ class Scenario(Strict):
     costs: Costs = Costs()
 
     @model_validator(mode="after")
-    def _capacity(self) -> "Scenario":
+    def _capacity(self) -> Scenario:
         for i, c in enumerate(self.counties):
             if c.initial_caseload > self.slots_of(c):
                 raise ValueError(
@@ -363,7 +363,7 @@ class Scenario(Strict):
         """The scenario as plain data, as a file would give it."""
         return self.model_dump(mode="json", by_alias=True)
 
-    def with_changes(self, changes: dict[str, Any]) -> "Scenario":
+    def with_changes(self, changes: dict[str, Any]) -> Scenario:
         """A new scenario with dotted-path overrides, e.g. ``{"counties.0.dyads": 6}``, re-validated."""
         from .loader import apply_changes
 
