@@ -112,9 +112,10 @@ class RecoveryProcess:
                     self._move(boundary, USING)
 
     def state_at(self, day: float) -> int:
-        """State at ``day``; a day already passed is read from the recorded path."""
+        """State at ``day``; a day already passed is read from the recorded path (a day
+        before the path starts reads its first state, not its last)."""
         if day < self.t:
-            return self.states[bisect.bisect_right(self.times, day) - 1]
+            return self.states[max(bisect.bisect_right(self.times, day) - 1, 0)]
         self.advance(day)
         return self.state
 
