@@ -1,0 +1,138 @@
+"""Costs reconcile: family rows add up to the KPIs, and unit costs follow their formulas."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import start_sim as ss
+from start_sim import costs
+from start_sim.children import REUNIFIED, Episode
+from start_sim.experiment import run
+from start_sim.scenario import Costs, County
+
+Y = 365.25
+
+
+def rel_close(actual: float, expected: float, what: str, rtol: float = 1e-9) -> None:
+    assert abs(actual - expected) <= rtol * max(1.0, abs(expected)), (
+        f"{what}: {actual:,.6f} vs {expected:,.6f} (off by {actual - expected:+,.6f})")
+
+
+@pytest.fixture(scope="module")
+def two_counties() -> ss.Scenario:
+    return ss.Scenario(
+        name="costs",
+        horizon_years=2,
+        runout_years=1.5,
+        counties=[
+            {"name": "A", "referrals_per_year": 40, "dyads": 3, "initial_caseload": 10},
+            {"name": "B", "referrals_per_year": 25, "dyads": 2, "mentors": 1, "launch_day": 200},
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def results(two_counties):
+    return run(two_counties, replications=3, seed=8)
+
+
+def test_family_rows_add_up_to_cost_kpis(results):
+    fams, kpis = results.families, results.kpis
+    for _, k in kpis.iterrows():
+        rows = fams[fams["replication"] == k["replication"]]
+        assert len(rows) == k["families_referred"], (
+            f"replication {k['replication']}: {len(rows)} family rows vs families_referred {k['families_referred']}")
+        for key in ("placement_cost_start", "placement_cost_usual", "treatment_cost_start", "treatment_cost_usual"):
+            rel_close(float(rows[key].sum()), float(k[key]), f"replication {k['replication']}: sum of family {key} vs KPI")
+        # the headline ratios are built from the totals
+        rel_close(k["savings_vs_usual"], k["placement_cost_usual"] - k["placement_cost_start"], "savings_vs_usual")
+        rel_close(k["net_savings"], k["savings_vs_usual"] - k["program_cost"], "net_savings")
+        rel_close(k["savings_per_dollar"], k["savings_vs_usual"] / k["program_cost"], "savings_per_dollar")
+        avoided = float((rows["children"] * (rows["placed_12m_usual"].astype(float)
+                                             - rows["placed_12m_start"].astype(float))).sum())
+        if avoided > 0:
+            rel_close(k["cost_per_placement_avoided"], k["program_cost"] / avoided, "cost_per_placement_avoided")
+        else:
+            assert math.isnan(k["cost_per_placement_avoided"]), "cost_per_placement_avoided should be nan if none avoided"
+
+
+def test_program_cost_kpi_is_sum_of_counties(results, two_counties):
+    expected = sum(costs.program_cost(two_counties.costs, c, two_counties.horizon_days) for c in two_counties.counties)
+    for v in results.kpis["program_cost"]:
+        rel_close(float(v), expected, "program_cost KPI vs sum of county program costs")
+
+
+def test_family_placement_cost_matches_its_care_days(results, two_counties):
+    """Without discounting, a family's placement cost is sum over types of days x (rate + casework) x children."""
+    sc = two_counties.with_changes({"costs.discount_rate_per_year": 0.0})
+    res = run(sc, replications=1, seed=8)
+    f = res.families
+    c = sc.costs
+    for arm in ("start", "usual"):
+        per_child = sum(f[f"{kind}_days_{arm}"] * costs.care_cost_per_child_day(c, kind)
+                        for kind in ("relative", "foster", "residential"))
+        expected = per_child * f["children"]
+        worst = float((f[f"placement_cost_{arm}"] - expected).abs().max())
+        assert worst < 1e-6 * max(1.0, float(expected.max())), f"{arm}: family placement cost differs from days x rate by {worst:.4f}"
+
+
+# -- unit formulas -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["relative", "foster", "residential"])
+def test_placement_cost_of_scripted_episode(kind):
+    c0 = Costs(discount_rate_per_year=0.0)
+    ep = Episode(100.0, 400.0, kind, REUNIFIED, math.inf)
+    children = 3
+    per_day = getattr(c0.placement_per_child_day, kind) + c0.casework_per_child_month_in_care / (Y / 12)
+    got = costs.placement_cost(c0, [ep], children, 0.0, 10_000.0)
+    rel_close(got, 300.0 * per_day * children, f"{kind}: undiscounted cost of a 300-day spell for {children} children")
+    # the brief's rounding of a month to 30.44 days agrees to 0.01%
+    approx = 300.0 * (getattr(c0.placement_per_child_day, kind) + c0.casework_per_child_month_in_care / 30.44) * children
+    rel_close(got, approx, f"{kind}: cost with 30.44-day months", rtol=1e-4)
+    # only the part inside the observation window counts
+    rel_close(costs.placement_cost(c0, [ep], children, 150.0, 250.0), 100.0 * per_day * children,
+              f"{kind}: cost of the 100 days inside [150, 250]")
+    assert costs.placement_cost(c0, [ep], children, 500.0, 900.0) == 0.0, "a spell outside the window costs nothing"
+    # discounting: smaller, and equal to the integral of the discounted daily cost
+    c3 = Costs(discount_rate_per_year=0.03)
+    disc = costs.placement_cost(c3, [ep], children, 0.0, 10_000.0)
+    days = np.linspace(100.0, 400.0, 30_001)
+    integrand = per_day * children * 1.03 ** (-days / Y)
+    numeric = float(np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(days)))
+    assert disc < got, f"{kind}: discounted cost {disc:,.2f} not below undiscounted {got:,.2f}"
+    rel_close(disc, numeric, f"{kind}: discounted cost vs numerical integral of per-day cost x 1.03^-t", rtol=1e-7)
+
+
+def test_treatment_cost_is_discounted_episode_price():
+    c = Costs(discount_rate_per_year=0.05)
+    for m in ("outpatient", "intensive_outpatient", "residential", "moud"):
+        price = getattr(c.treatment_per_episode, m)
+        rel_close(costs.treatment_cost(c, m, 0.0), price, f"{m}: treatment cost on day 0")
+        rel_close(costs.treatment_cost(c, m, 2 * Y), price / 1.05**2, f"{m}: treatment cost two years out")
+
+
+@pytest.mark.parametrize("dyads, mentors, years", [(1, None, 1.0), (4, None, 5.0), (5, 2, 3.0), (3, 0, 2.5)])
+def test_program_cost_formula(dyads, mentors, years):
+    c = Costs(discount_rate_per_year=0.0)
+    county = County(name="X", referrals_per_year=10, dyads=dyads, mentors=mentors)
+    m = dyads if mentors is None else mentors
+    staff = dyads * c.caseworker_per_fte_year + m * c.mentor_per_fte_year
+    expected = staff * (1 + c.supervision_share) * (1 + c.overhead_share) * years + (dyads + m) * c.training_per_hire
+    rel_close(costs.program_cost(c, county, years * Y), expected,
+              f"program cost of {dyads} caseworkers and {m} mentors over {years} years, no discounting")
+    # a later launch pays staff from the launch only; discounting makes it smaller
+    late = County(name="X", referrals_per_year=10, dyads=dyads, mentors=mentors, launch_day=0.5 * Y)
+    expected_late = staff * (1 + c.supervision_share) * (1 + c.overhead_share) * (years - 0.5) + (dyads + m) * c.training_per_hire
+    rel_close(costs.program_cost(c, late, years * Y), expected_late, "program cost with a launch half a year in")
+    disc = costs.program_cost(Costs(discount_rate_per_year=0.03), county, years * Y)
+    assert disc < expected, f"discounted program cost {disc:,.0f} not below undiscounted {expected:,.0f}"
+
+
+def test_no_program_no_cost():
+    c = Costs()
+    assert costs.program_cost(c, County(name="X", referrals_per_year=10, dyads=0), 5 * Y) == 0.0, "zero dyads cost nothing"
+    assert costs.program_cost(c, County(name="X", referrals_per_year=10, dyads=2, launch_day=6 * Y), 5 * Y) == 0.0, (
+        "a county launching after the horizon costs nothing")
