@@ -132,7 +132,7 @@ class Families(Strict):
         description="children per family; mean 1.98, near KY's 1,643 children / 806 families = 2.04 [ZTT-2016]",
     )
     youngest_age_years: Distribution = Field(
-        Uniform(dist="uniform", low=0, high=6), description="age of the youngest child, years (<6 by eligibility)"
+        Uniform(dist="uniform", low=0, high=6), description="age of the youngest child, years (<6 by eligibility [PSC-eligibility]; uniform shape: assumption)"
     )
     substance_shares: BySubstance = Field(
         BySubstance(opioids=0.45, methamphetamine=0.25, alcohol=0.20, other=0.10),
@@ -164,10 +164,13 @@ class Treatment(Strict):
     )
     assessment_days_usual: Distribution = Field(
         Empirical(dist="empirical", values=[0, 7, 60, 150], weights=[0.50, 0.16, 0.34], interpolate=True),
-        description="usual services: referral to SUD screening, days; 50% within 7, 34% over 2 months [IL-RC-2015]",
+        description="usual services: case opening to SUD screening, days; 50% within 7, 34% over 2 months, measured from the "
+        "custody hearing in Illinois [IL-RC-2015]; applied from case opening and capped at 150 days (assumption)",
     )
     uptake_usual: Probability = Field(
-        0.55, description="usual services: share of parents who enter treatment; 50% receive any [RPG-II-Daviess]"
+        0.55,
+        description="usual services: share of parents who enter treatment; 50% of DCBS clients needing it receive any "
+        "[RPG-II-Daviess]; 0.55 hand-tuned toward T6 (assumption)",
     )
     uptake_start: Probability = Field(0.85, description="START without a mentor: share entering treatment [assumption]")
     moud_share_opioids: Probability = Field(
@@ -282,7 +285,7 @@ class Placement(Strict):
 class FollowUp(Strict):
     """Maltreatment re-reports and the follow-up window after closure."""
 
-    followup_days: float = Field(365.0, gt=0, description="follow-up after closure, days")
+    followup_days: float = Field(365.0, gt=0, description="follow-up after closure, days (the 12 months of the outcome definitions [Hall-2021-CYSR])")
     report_rate_using: RatePerYear = Field(
         0.085, description="re-report hazard while the parent uses, per year [assumption; hand-tuned toward T5]"
     )
@@ -334,6 +337,11 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _capacity(self) -> Scenario:
         for i, c in enumerate(self.counties):
+            if (c.initial_caseload or c.initial_waitlist) and c.launch_day > 0:
+                raise ValueError(
+                    f"counties.{i} ({c.name}) has a pre-existing caseload or waitlist but launch_day = {c.launch_day:g}: "
+                    "a county that already runs START launches on day 0"
+                )
             if c.initial_caseload > self.slots_of(c):
                 raise ValueError(
                     f"counties.{i}.initial_caseload ({c.initial_caseload}) exceeds the county's caseload slots "
