@@ -253,8 +253,8 @@ def scenarios(draw) -> ss.Scenario:
         {"dist": "fixed", "value": 60.0},
         {"dist": "uniform", "low": 5.0, "high": 200.0},
     ]))
-    # a county that already runs START (initial caseload or waitlist) launched before day 0;
-    # a later launch with pre-existing cases is the bug in test_preexisting_cases_before_a_later_launch
+    # a county that already runs START (initial caseload or waitlist) launched by day 0; a later
+    # launch with pre-existing cases is rejected (test_preexisting_cases_before_a_later_launch)
     launch = draw(st.sampled_from([0.0, 0.0, 100.0, 500.0]))
     county = {
         "name": "P",
@@ -328,18 +328,12 @@ def test_case_records_match_state():
                 assert not math.isnan(c.closure_day), f"family {c.family.index}: closed START case without closure day"
 
 
-@pytest.mark.xfail(
-    reason="BUG: pre-existing cases are served by START before a later launch_day (model.CountyModel._arrive "
-    "exempts pre-existing families from the launch gate) while metrics.summarise counts slot-days only from "
-    "launch_day, so dyad_utilization exceeds 1; the scenario validator accepts launch_day > 0 with an initial "
-    "caseload/waitlist",
-    strict=True,
-)
 def test_preexisting_cases_before_a_later_launch():
     """A county with an initial caseload already runs START, so a later launch_day contradicts it.
 
     Either the scenario is rejected, or the run stays consistent: no START case open
-    before launch_day and utilisation within [0, 1].
+    before launch_day and utilisation within [0, 1]. (It once ran: pre-existing cases were
+    served before launch while slot-days counted only from launch, so utilisation was 1.8.)
     """
     try:
         sc = ss.Scenario(
