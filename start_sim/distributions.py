@@ -8,16 +8,19 @@ mean duration gives that family a longer duration, never a reshuffled one.
 
 from __future__ import annotations
 
+import bisect
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from scipy import special
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Base of the distribution tables: unknown keys rejected, frozen, finite numbers only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def ppf(self, u: float) -> float:  # pragma: no cover - interface
         raise NotImplementedError
@@ -28,6 +31,11 @@ class _Dist(BaseModel):
 
     @property
     def mean(self) -> float:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def std(self) -> float:  # pragma: no cover - interface
+        """Standard deviation of the distribution."""
         raise NotImplementedError
 
 
@@ -47,6 +55,10 @@ class Fixed(_Dist):
     def mean(self) -> float:
         return self.value
 
+    @property
+    def std(self) -> float:
+        return 0.0
+
 
 class Exponential(_Dist):
     """Exponential with the given ``mean``."""
@@ -64,6 +76,10 @@ class Exponential(_Dist):
     def mean(self) -> float:
         return self.mean_
 
+    @property
+    def std(self) -> float:
+        return self.mean_
+
 
 class Lognormal(_Dist):
     """Lognormal parameterised by its own ``mean`` and ``sd`` (not those of the log)."""
@@ -71,22 +87,27 @@ class Lognormal(_Dist):
     dist: Literal["lognormal"]
     mean_: float = Field(gt=0, alias="mean")
     sd: float = Field(gt=0)
+    _mu_sigma: tuple[float, float] = PrivateAttr(default=(0.0, 1.0))
 
-    def _mu_sigma(self) -> tuple[float, float]:
+    def model_post_init(self, context: Any) -> None:
         s2 = math.log1p((self.sd / self.mean_) ** 2)
-        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
+        self._mu_sigma = (math.log(self.mean_) - s2 / 2, math.sqrt(s2))
 
     def ppf(self, u: float) -> float:
-        mu, sigma = self._mu_sigma()
+        mu, sigma = self._mu_sigma
         return math.exp(mu + sigma * float(special.ndtri(u)))
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
-        mu, sigma = self._mu_sigma()
+        mu, sigma = self._mu_sigma
         return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
 
     @property
     def mean(self) -> float:
         return self.mean_
+
+    @property
+    def std(self) -> float:
+        return self.sd
 
 
 class Gamma(_Dist):
@@ -108,6 +129,10 @@ class Gamma(_Dist):
     def mean(self) -> float:
         return self.mean_
 
+    @property
+    def std(self) -> float:
+        return self.sd
+
 
 class Uniform(_Dist):
     """Uniform on [``low``, ``high``]."""
@@ -117,9 +142,9 @@ class Uniform(_Dist):
     high: float = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Uniform":
+    def _ordered(self) -> Uniform:
         if self.high < self.low:
-            raise ValueError(f"high ({self.high}) must be >= low ({self.low})")
+            raise ValueError(f"high ({self.high:g}) must be at least low ({self.low:g})")
         return self
 
     def ppf(self, u: float) -> float:
@@ -132,43 +157,75 @@ class Uniform(_Dist):
     def mean(self) -> float:
         return (self.low + self.high) / 2
 
+    @property
+    def std(self) -> float:
+        return (self.high - self.low) / math.sqrt(12.0)
+
 
 class Empirical(_Dist):
     """Discrete values with weights (normalised); without weights, equally likely.
 
     With ``interpolate = true`` the values are bin edges and the weights the share of
     each bin, sampled uniformly within the bin (a histogram; one fewer weight than values).
+    Discrete values are kept sorted (with their weights), so that ``ppf`` rises with ``u``
+    and common random numbers stay monotone.
     """
 
     dist: Literal["empirical"]
     values: list[float] = Field(min_length=1)
     weights: list[float] | None = None
     interpolate: bool = False
+    _cum: tuple[float, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sorted(cls, data: Any) -> Any:
+        """Sort discrete values (and their weights) ascending; leave anything invalid to ``_check``."""
+        if not isinstance(data, dict) or data.get("interpolate", False) is not False:
+            return data
+        values, weights = data.get("values"), data.get("weights")
+
+        def numbers(xs: Any) -> bool:
+            return isinstance(xs, list) and all(isinstance(x, int | float) and not isinstance(x, bool) for x in xs)
+
+        if not numbers(values) or values == sorted(values):
+            return data
+        if weights is None:
+            return {**data, "values": sorted(values)}
+        if not numbers(weights) or len(weights) != len(values):
+            return data
+        pairs = sorted(zip(values, weights, strict=True), key=lambda vw: vw[0])
+        return {**data, "values": [v for v, _ in pairs], "weights": [w for _, w in pairs]}
 
     @model_validator(mode="after")
-    def _check(self) -> "Empirical":
+    def _check(self) -> Empirical:
         if any(v < 0 for v in self.values):
-            raise ValueError("values must be >= 0")
+            raise ValueError(f"values must be 0 or more (got {min(self.values):g})")
         n = len(self.values) - 1 if self.interpolate else len(self.values)
-        if self.interpolate and (n < 1 or any(b <= a for a, b in zip(self.values, self.values[1:]))):
-            raise ValueError("with interpolate = true, values are increasing bin edges (at least 2)")
+        if self.interpolate and (n < 1 or any(b <= a for a, b in zip(self.values, self.values[1:], strict=False))):
+            raise ValueError("with interpolate = true, values are bin edges: at least 2, each larger than the last")
         if self.weights is not None:
             if len(self.weights) != n:
-                raise ValueError(f"weights has {len(self.weights)} entries; {n} expected")
+                per = "one per bin, one fewer than values" if self.interpolate else "one per value"
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries and values {len(self.values)}; {n} weights expected ({per})"
+                )
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("weights must be >= 0 with a positive sum")
+                raise ValueError("weights must be 0 or more with a positive sum")
         return self
 
-    def _cum(self) -> np.ndarray:
+    def model_post_init(self, context: Any) -> None:
         n = len(self.values) - 1 if self.interpolate else len(self.values)
         w = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=float)
+        if n < 1 or len(w) != n or not w.sum() > 0:
+            return  # invalid table: runs before the checks in _check, which reject it
         c = np.cumsum(w / w.sum())
         c[-1] = 1.0
-        return c
+        self._cum = tuple(float(x) for x in c)
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
-        cum = self._cum()
+        cum = np.asarray(self._cum)
         idx = np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
         vals = np.asarray(self.values, dtype=float)
         if not self.interpolate:
@@ -178,20 +235,42 @@ class Empirical(_Dist):
         return vals[idx] + frac * (vals[idx + 1] - vals[idx])
 
     def ppf(self, u: float) -> float:
-        return float(self.ppf_array(np.asarray([u]))[0])
+        """Scalar ``ppf_array`` without numpy (the per-family hot path); same arithmetic, same result."""
+        cum = self._cum
+        i = min(bisect.bisect_right(cum, u), len(cum) - 1)
+        v = self.values
+        if not self.interpolate:
+            return float(v[i])
+        lo = cum[i - 1] if i > 0 else 0.0
+        frac = min(max((u - lo) / max(cum[i] - lo, 1e-300), 0.0), 1.0)
+        return float(v[i]) + frac * (float(v[i + 1]) - float(v[i]))
+
+    def _points(self) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and values (bin midpoints when interpolating)."""
+        p = np.diff(np.concatenate([[0.0], self._cum]))
+        vals = np.asarray(self.values, dtype=float)
+        return p, vals
 
     @property
     def mean(self) -> float:
-        cum = self._cum()
-        p = np.diff(np.concatenate([[0.0], cum]))
-        vals = np.asarray(self.values, dtype=float)
+        p, vals = self._points()
         if self.interpolate:
             vals = (vals[:-1] + vals[1:]) / 2
         return float(np.dot(p, vals))
 
+    @property
+    def std(self) -> float:
+        p, vals = self._points()
+        if self.interpolate:
+            lo, hi = vals[:-1], vals[1:]
+            second = float(np.dot(p, (lo * lo + lo * hi + hi * hi) / 3))
+        else:
+            second = float(np.dot(p, vals * vals))
+        return math.sqrt(max(second - self.mean**2, 0.0))
+
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, Lognormal, Gamma, Uniform, Empirical],
+    Fixed | Exponential | Lognormal | Gamma | Uniform | Empirical,
     Field(discriminator="dist"),
 ]
 """A distribution table: ``{dist = "lognormal", mean = 426, sd = 150}`` and so on."""

@@ -7,10 +7,13 @@ class ScenarioError(ValueError):
     """A scenario file (or override) is invalid.
 
     The message names the file, the field path, the offending value and what is allowed,
-    so that the CLI can print it as is and exit with status 2.
+    so that the CLI can print it as is and exit with status 2. ``file`` is the file being
+    loaded (or ``"override"`` for :meth:`Scenario.with_changes`); ``problems`` holds one
+    line per problem found (the message joins them into one paragraph).
     """
 
-    def __init__(self, message: str, *, file: str | None = None) -> None:
+    def __init__(self, message: str, *, file: str | None = None, problems: list[str] | None = None) -> None:
         self.file = file
+        self.problems = list(problems) if problems else [message]
         prefix = f"{file}: " if file else ""
         super().__init__(prefix + message)
