@@ -71,42 +71,41 @@ def draw_families(
 
     share = 1.0 if pre_existing else scenario.counties[county_index].eligible_share
     eligible = col("eligible") < share
-    children = fam.children.ppf_array(col("children_count")).astype(int).clip(min=1)
-    youngest = fam.youngest_age_years.ppf_array(col("youngest_age"))
+    children = fam.children.ppf_array(col("children_count")).astype(int).clip(min=1).tolist()
+    youngest = fam.youngest_age_years.ppf_array(col("youngest_age")).tolist()
     cum = np.cumsum([getattr(fam.substance_shares, s) for s in SUBSTANCES])
     substance_idx = np.minimum(np.searchsorted(cum, col("substance"), side="right"), len(SUBSTANCES) - 1)
-    two_parent = col("two_parent") < fam.two_parent_share
-    severe = col("severity") < fam.high_severity_share
-    removed = col("removal") < scenario.placement.removal_at_investigation_share
-    singles = {k: col(k) for k in ("modality", "service", "usual_service", "disengage", "disengage_day",
-                                   "assessment", "uptake", "episode", "elapsed")}
-    blocks = {k: draws.block(k, w) for k, w in SEQUENCE_WIDTH.items()}
-    out = []
-    for i in np.flatnonzero(eligible):
-        i = int(i)
-        out.append(
-            Family(
-                county=county_index,
-                index=i,
-                pre_existing=pre_existing,
-                referral_day=float(days[i]),
-                children=int(children[i]),
-                youngest_age=float(youngest[i]),
-                substance=SUBSTANCES[int(substance_idx[i])],
-                two_parent=bool(two_parent[i]),
-                high_severity=bool(severe[i]),
-                removed_at_investigation=bool(removed[i]) and not pre_existing,
-                u_modality=float(singles["modality"][i]),
-                u_service=float(singles["service"][i]),
-                u_usual_service=float(singles["usual_service"][i]),
-                u_disengage=float(singles["disengage"][i]),
-                u_disengage_day=float(singles["disengage_day"][i]),
-                u_assessment=float(singles["assessment"][i]),
-                u_uptake=float(singles["uptake"][i]),
-                u_episode=float(singles["episode"][i]),
-                u_elapsed=float(singles["elapsed"][i]),
-                open_at_start=pre_existing and i < open_count,
-                seqs={k: UniformSeq(b[i], draws, k, i) for k, b in blocks.items()},
-            )
+    substance = [SUBSTANCES[k] for k in substance_idx.tolist()]
+    two_parent = (col("two_parent") < fam.two_parent_share).tolist()
+    severe = (col("severity") < fam.high_severity_share).tolist()
+    removed = (col("removal") < scenario.placement.removal_at_investigation_share).tolist()
+    u = {k: col(k).tolist() for k in ("modality", "service", "usual_service", "disengage", "disengage_day",
+                                      "assessment", "uptake", "episode", "elapsed")}
+    rows = {k: draws.block(k, w).tolist() for k, w in SEQUENCE_WIDTH.items()}
+    day = days.tolist()
+    return [
+        Family(
+            county=county_index,
+            index=i,
+            pre_existing=pre_existing,
+            referral_day=day[i],
+            children=children[i],
+            youngest_age=youngest[i],
+            substance=substance[i],
+            two_parent=two_parent[i],
+            high_severity=severe[i],
+            removed_at_investigation=removed[i] and not pre_existing,
+            u_modality=u["modality"][i],
+            u_service=u["service"][i],
+            u_usual_service=u["usual_service"][i],
+            u_disengage=u["disengage"][i],
+            u_disengage_day=u["disengage_day"][i],
+            u_assessment=u["assessment"][i],
+            u_uptake=u["uptake"][i],
+            u_episode=u["episode"][i],
+            u_elapsed=u["elapsed"][i],
+            open_at_start=pre_existing and i < open_count,
+            seqs={k: UniformSeq(r[i], draws, k, i) for k, r in rows.items()},
         )
-    return out
+        for i in np.flatnonzero(eligible).tolist()
+    ]

@@ -148,7 +148,7 @@ def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replicat
         program_cost += costs.program_cost(sc.costs, county, H)
         slot_days += run_slots(sc, run.county) * max(0.0, H - county.launch_day)
         outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
-        for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"]):
+        for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
             w0, w1 = wait_interval(cs)
             wait_area += max(0.0, min(w1, H) - min(w0, H))
             c0, c1 = case_interval(cs)

@@ -1,26 +1,30 @@
 """The SimPy model of one county in one arm: dyad slots, waitlist and treatment places.
 
-Only what touches shared capacity is an event here (referral, assignment, reneging,
-assessment, treatment entry and exit, closure checks). Events are callbacks on SimPy
-timeouts rather than one long-lived process per family, which keeps the kernel fast.
-What touches no shared resource (children's placements, re-reports, costs) is computed
-after the run from each family's record (see ``children``, ``followup``, ``costs``).
+Only what touches shared capacity is an event here: referral, reneging, the request for
+a treatment place, the end of a treatment episode (its place is freed) and the closure
+checks (a START closure frees a dyad slot). Events are callbacks on SimPy timeouts, the
+case they concern carried as the timeout's value, rather than one long-lived process per
+family, which keeps the kernel fast. What touches no shared resource (the assessment of
+a parent who will not enter treatment; children's placements, re-reports, costs) is not
+an event: it is recorded directly, or computed after the run from each family's record
+(see ``children``, ``followup``, ``costs``).
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import simpy
 
+from .distributions import Distribution
 from .family import Family
 from .recovery import RecoveryProcess, RecoveryRates, in_recovery
 from .scenario import Scenario
 from .streams import UniformSeq
-from .treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentSystem, choose_modality
+from .treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
 from .workforce import DyadPool
 
 DAYS_PER_YEAR = 365.25
@@ -55,12 +59,15 @@ class Case:
     recovery: RecoveryProcess | None = None
     waiting: bool = False
     takes_up: bool = False
-    request: simpy.Event | None = None
+    request: TreatmentRequest | None = None  # while queueing for a treatment place
     seqs: dict[str, UniformSeq] = field(default_factory=dict)
 
     @property
     def wait_days(self) -> float:
         return self.assigned_day - self.family.referral_day
+
+
+Handler = Callable[[Case], None]
 
 
 class CountyModel:
@@ -72,7 +79,7 @@ class CountyModel:
         county_index: int,
         families: list[Family],
         with_start: bool,
-        audit: Callable[["CountyModel", str], None] | None = None,
+        audit: Callable[[CountyModel, str], None] | None = None,
     ) -> None:
         self.sc = scenario
         self.county = scenario.counties[county_index]
@@ -82,26 +89,37 @@ class CountyModel:
         mentors = self.county.dyads if self.county.mentors is None else min(self.county.mentors, self.county.dyads)
         self.pool = DyadPool(self.county.dyads, mentors, prog.caseload_cap, prog.solo_caseload_cap)
         self.waitlist: deque[Case] = deque()
-        self.treatment = TreatmentSystem(self.env, scenario.slots(self.county))
+        self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.slots(self.county))
         self.audit = audit
+        self._end = scenario.end_days
+        self._extension: dict[str, tuple[int, Distribution]] = {
+            "start": (prog.max_extensions, prog.extension_days),
+            "usual": (scenario.usual.max_extensions, scenario.usual.extension_days),
+        }
+        self._rates: dict[tuple[str, str, bool], RecoveryRates] = {}
+        # event callbacks, made once: the value of each timeout is the case it concerns
+        self._on_arrive, self._on_renege, self._on_assess, self._on_release, self._on_closure = (
+            self._callback(h) for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check)
+        )
         self.cases = [Case(f, seqs=f.fresh_seqs()) for f in families]
+        timeout, on_arrive = self.env.timeout, self._on_arrive
         for case in self.cases:
-            self.env.timeout(case.family.referral_day).callbacks.append(self._cb(self._arrive, case))
+            timeout(case.family.referral_day, case).callbacks.append(on_arrive)
 
     # -- plumbing ------------------------------------------------------------------
     @staticmethod
-    def _cb(fn: Callable[[Case], None], case: Case) -> Callable[[simpy.Event], None]:
-        return lambda _event: fn(case)
+    def _callback(handler: Handler) -> Callable[[simpy.Event], None]:
+        return lambda event: handler(event.value)
 
-    def _at(self, day: float, fn: Callable[[Case], None], case: Case) -> None:
-        self.env.timeout(max(0.0, day - self.env.now)).callbacks.append(self._cb(fn, case))
+    def _at(self, day: float, callback: Callable[[simpy.Event], None], case: Case) -> None:
+        self.env.timeout(max(0.0, day - self.env.now), case).callbacks.append(callback)
 
     def _check(self, what: str) -> None:
         if self.audit is not None:
             self.audit(self, what)
 
     def run(self) -> list[Case]:
-        self.env.run(until=self.sc.end_days)
+        self.env.run(until=self._end)
         return self.cases
 
     # -- referral and assignment ---------------------------------------------------------
@@ -124,7 +142,7 @@ class CountyModel:
                 case.waiting = True
                 self.waitlist.append(case)
                 if self.sc.program.max_wait_days is not None:
-                    self._at(now + self.sc.program.max_wait_days, self._renege, case)
+                    self._at(now + self.sc.program.max_wait_days, self._on_renege, case)
         self._check("arrive")
 
     def _renege(self, case: Case) -> None:
@@ -154,12 +172,10 @@ class CountyModel:
         case.planned_close_day = now + planned
         self._start_recovery(case)
         case.recovery.set_case_open(now, True)
-        rapid = eff.rapid_access
-        delay = (self.sc.treatment.assessment_days_start if rapid else self.sc.treatment.assessment_days_usual).ppf(
-            f.u_assessment
-        )
-        self._at(now + delay, self._assess, case)
-        self._at(case.planned_close_day, self._closure_check, case)
+        tr = self.sc.treatment
+        assessment = tr.assessment_days_start if eff.rapid_access else tr.assessment_days_usual
+        self._assessment(case, now + assessment.ppf(f.u_assessment))
+        self._at(case.planned_close_day, self._on_closure, case)
 
     def _open_usual(self, case: Case, route: str) -> None:
         now = self.env.now
@@ -168,8 +184,8 @@ class CountyModel:
         case.open_day = now
         case.planned_close_day = now + self.sc.usual.service_days.ppf(f.u_usual_service)
         self._start_recovery(case)
-        self._at(now + self.sc.treatment.assessment_days_usual.ppf(f.u_assessment), self._assess, case)
-        self._at(case.planned_close_day, self._closure_check, case)
+        self._assessment(case, now + self.sc.treatment.assessment_days_usual.ppf(f.u_assessment))
+        self._at(case.planned_close_day, self._on_closure, case)
 
     # -- recovery and treatment ----------------------------------------------------------
     def _start_recovery(self, case: Case) -> None:
@@ -181,41 +197,60 @@ class CountyModel:
         else:
             uptake = tr.uptake_usual
         case.takes_up = f.u_uptake < uptake
-        rates = recovery_rates(self.sc, f.substance, case.modality, case.mentor)
+        key = (f.substance, case.modality, case.mentor)
+        rates = self._rates.get(key)
+        if rates is None:
+            rates = self._rates[key] = recovery_rates(self.sc, *key)
         case.recovery = RecoveryProcess(f.referral_day, rates, case.seqs["recovery"], awaiting_treatment=case.takes_up)
+
+    def _assessment(self, case: Case, day: float) -> None:
+        """The assessment on ``day``: an event for a parent who will then ask for a treatment
+        place; for any other parent only its day is recorded (if the run reaches it)."""
+        if case.takes_up:
+            self._at(day, self._on_assess, case)
+            return
+        now = self.env.now
+        at = now + max(0.0, day - now)  # the time a timeout would fire, to the last bit
+        if at < self._end:
+            case.assessment_day = at
 
     def _assess(self, case: Case) -> None:
         now = self.env.now
-        case.assessment_day = now
-        if not case.takes_up:
-            return
-        case.tx_request_day = now
+        case.assessment_day = case.tx_request_day = now
         priority = START_PRIORITY if case.service == "start" and self.sc.start.rapid_access else USUAL_PRIORITY
-        req = self.treatment.request(case.modality, priority, self._cb(self._enter_treatment, case))
-        if req is None:
+        places = self.treatment.places[case.modality]
+        if places is None:
             case.recovery.give_up_waiting(now)
+        elif places.request(case, priority, now):
+            self._enter_treatment(case)
         else:
-            case.request = req
+            case.request = TreatmentRequest(case.modality, priority, now)
 
     def _enter_treatment(self, case: Case) -> None:
         now = self.env.now
         episode = self.sc.treatment.episode_days[case.modality].ppf(case.family.u_episode)
+        case.request = None
         case.tx_start_day = now
         case.tx_exit_day = case.recovery.start_treatment(now, episode)
-        assert case.request is not None
-        self.treatment.release_at(case.modality, case.request, case.tx_exit_day)
-        case.request = None
+        self._at(case.tx_exit_day, self._on_release, case)
         self._check("treatment")
+
+    def _release(self, case: Case) -> None:
+        """The episode is over: its place passes to the first family in the queue, if any."""
+        places = self.treatment.places[case.modality]
+        assert places is not None
+        nxt = places.release()
+        if nxt is not None:
+            self._enter_treatment(nxt)
 
     # -- closure -------------------------------------------------------------------------
     def _closure_check(self, case: Case) -> None:
         now = self.env.now
         start = case.service == "start"
-        max_ext = self.sc.program.max_extensions if start else self.sc.usual.max_extensions
-        ext = self.sc.program.extension_days if start else self.sc.usual.extension_days
+        max_ext, ext = self._extension[case.service]
         if not case.disengaged and case.extensions < max_ext and not in_recovery(case.recovery.state_at(now)):
             case.extensions += 1
-            self._at(now + ext.ppf(case.seqs["extension"].next()), self._closure_check, case)
+            self._at(now + ext.ppf(case.seqs["extension"].next()), self._on_closure, case)
             return
         case.closure_day = now
         if start:
@@ -233,7 +268,6 @@ class CountyModel:
             case = self.waitlist.popleft()
             case.waiting = False
             self._assign(case, dyad)
-
 
 
 def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) -> RecoveryRates:

@@ -15,6 +15,7 @@ generator of its own, keyed additionally by its index (see :meth:`FamilyDraws.ex
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,34 +63,38 @@ class CountyDraws:
 
 
 class UniformSeq:
-    """A family's sequence of uniforms for one purpose: its block row, then its own stream."""
+    """A family's sequence of uniforms for one purpose: its block row, then its own stream.
 
-    __slots__ = ("_row", "_pos", "_draws", "_name", "_family", "_rng")
+    The row is kept as a list of Python floats: reading it is the hot path of the
+    recovery, placement and re-report processes.
+    """
 
-    def __init__(self, row: np.ndarray, draws: CountyDraws, name: str, family: int) -> None:
-        self._row = row
+    __slots__ = ("_row", "_pos", "_source", "_rng")
+
+    def __init__(self, row: Sequence[float] | np.ndarray, draws: CountyDraws, name: str, family: int) -> None:
+        self._row: Sequence[float] = row.tolist() if isinstance(row, np.ndarray) else row
         self._pos = 0
-        self._draws = draws
-        self._name = name
-        self._family = family
+        self._source = (draws, name, family)
         self._rng: np.random.Generator | None = None
 
     def next(self) -> float:
         """The next uniform in (0, 1)."""
-        if self._pos < len(self._row):
-            u = self._row[self._pos]
-            self._pos += 1
-        else:
-            if self._rng is None:
-                self._rng = self._draws.extra(self._name, self._family)
-            u = self._rng.random()
-        return float(u) or 1e-300
+        pos = self._pos
+        if pos < len(self._row):
+            self._pos = pos + 1
+            return self._row[pos] or 1e-300
+        if self._rng is None:
+            draws, name, family = self._source
+            self._rng = draws.extra(name, family)
+        return float(self._rng.random()) or 1e-300
 
     def reset(self) -> None:
         """Start again from the first draw."""
         self._pos = 0
         self._rng = None
 
-    def fresh(self) -> "UniformSeq":
+    def fresh(self) -> UniformSeq:
         """An independent reader of the same sequence, at its first draw (one per arm)."""
-        return UniformSeq(self._row, self._draws, self._name, self._family)
+        reader = UniformSeq.__new__(UniformSeq)
+        reader._row, reader._pos, reader._source, reader._rng = self._row, 0, self._source, None
+        return reader

@@ -1,19 +1,23 @@
 """Treatment system of one county: assessment delays, uptake, modality and places.
 
-Places are capacity-limited SimPy priority resources, one per modality, so an expansion
-can run into a treatment bottleneck. START families ask with priority 0 (the program's
-rapid access), usual-services families with priority 1 (the general queue).
+Places are capacity-limited, one pool per modality, so an expansion can run into a
+treatment bottleneck. START families ask with priority 0 (the program's rapid access),
+usual-services families with priority 1 (the general queue); within a priority, first
+come, first served. This is SimPy's ``PriorityResource`` discipline, kept as plain
+counts and a heap: a request that finds a free place is granted at once, and a freed
+place passes straight to the first in the queue, so neither costs an event of its own.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-import simpy
+import heapq
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from .scenario import MODALITIES, ByModality, Treatment
 
 START_PRIORITY, USUAL_PRIORITY = 0, 1
+Who = TypeVar("Who")
 
 
 def choose_modality(substance: str, high_severity: bool, u: float, params: Treatment) -> str:
@@ -29,27 +33,48 @@ def choose_modality(substance: str, high_severity: bool, u: float, params: Treat
     return "outpatient"
 
 
-class TreatmentSystem:
-    """The county's treatment places, one priority resource per modality (None: no places)."""
+@dataclass(frozen=True, slots=True)
+class TreatmentRequest:
+    """A request for a place that had to queue: its modality, priority and day."""
 
-    def __init__(self, env: simpy.Environment, slots: ByModality) -> None:
-        self.env = env
-        self.places: dict[str, simpy.PriorityResource | None] = {}
+    modality: str
+    priority: int
+    day: float
+
+
+class Places(Generic[Who]):
+    """The places of one modality: how many are in use, and who queues for one."""
+
+    __slots__ = ("capacity", "in_use", "queue", "_order")
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.in_use = 0
+        self.queue: list[tuple[int, float, int, Who]] = []  # (priority, day, arrival order, who)
+        self._order = 0
+
+    def request(self, who: Who, priority: int, day: float) -> bool:
+        """Take a free place (True) or join the queue (False)."""
+        if self.in_use < self.capacity:
+            self.in_use += 1
+            return True
+        heapq.heappush(self.queue, (priority, day, self._order, who))
+        self._order += 1
+        return False
+
+    def release(self) -> Who | None:
+        """Give a place back: it passes to the first in the queue, who is returned (else None)."""
+        if self.queue:
+            return heapq.heappop(self.queue)[3]
+        self.in_use -= 1
+        return None
+
+
+class TreatmentSystem(Generic[Who]):
+    """The county's treatment places, one pool per modality (None: no places)."""
+
+    def __init__(self, slots: ByModality) -> None:
+        self.places: dict[str, Places[Who] | None] = {}
         for m in MODALITIES:
             n = int(getattr(slots, m))
-            self.places[m] = simpy.PriorityResource(env, capacity=n) if n > 0 else None
-
-    def request(self, modality: str, priority: int, on_start: Callable[[simpy.Event], None]) -> simpy.Event | None:
-        """Ask for a place; ``on_start`` runs when it is granted. None if the modality has no places."""
-        res = self.places[modality]
-        if res is None:
-            return None
-        req = res.request(priority=priority)
-        req.callbacks.append(on_start)
-        return req
-
-    def release_at(self, modality: str, req: simpy.Event, day: float) -> None:
-        """Give the place back at ``day``."""
-        res = self.places[modality]
-        assert res is not None
-        self.env.timeout(max(0.0, day - self.env.now)).callbacks.append(lambda _e: res.release(req))
+            self.places[m] = Places(n) if n > 0 else None

@@ -29,7 +29,7 @@ class DyadPool:
     def open_dyad(self) -> int | None:
         """Index of the least-loaded dyad with an open slot (lowest index on ties), or None."""
         best, best_load = None, None
-        for i, (n, c) in enumerate(zip(self.load, self.cap)):
+        for i, (n, c) in enumerate(zip(self.load, self.cap, strict=True)):
             if n < c and (best_load is None or n < best_load):
                 best, best_load = i, n
         return best

@@ -1,0 +1,219 @@
+"""Speed of start-sim, as a ratio to a bare SimPy loop in the same process (``make bench``).
+
+Absolute speeds depend on the machine and on what else runs on it; the ratio to a bare
+SimPy timeout loop with the same number of events, timed in the same process right
+after the model, is comparable across machines (MODEL.md, section 6).
+
+What is timed, for each replication of the scenario:
+
+- *draw*: the families of every county and their random draws (``county_families``);
+- *event loop*: building and running both arms of every county (``CountyModel``);
+- *outcomes*: placements, re-reports, costs, KPIs and tables (``metrics.summarise``).
+
+A *family* is one referred or pre-existing family simulated in both arms (START and the
+usual-services counterfactual), counted once: the unit of MODEL.md's target of
+10,000 families per second per core. Times are CPU seconds of this process
+(``time.process_time``), so other work on the machine disturbs them less; every
+figure is the median over repetitions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import random
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import simpy
+
+import start_sim as ss
+from start_sim.metrics import summarise
+from start_sim.model import CountyModel
+from start_sim.replication import CountyRun, county_families
+
+ROOT = Path(__file__).resolve().parents[1]
+KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
+TARGET_FAMILIES_PER_S = 10_000  # MODEL.md, section 6
+BARE_PROCESSES = 100  # live processes in the bare loop (MODEL.md's reference figure)
+
+
+def processed(env: simpy.Environment) -> int:
+    """Events an environment has processed: ids handed out minus events still queued."""
+    return next(env._eid) - len(env._queue)  # reads SimPy internals; costs nothing in the loop
+
+
+@dataclass(frozen=True)
+class ReplicationTiming:
+    """Seconds spent in each phase of one replication, and what it simulated."""
+
+    draw: float
+    loop: float
+    outcomes: float
+    events: int
+    families: int
+    kpis: dict[str, float]
+
+    @property
+    def total(self) -> float:
+        return self.draw + self.loop + self.outcomes
+
+
+def time_replication(scenario: ss.Scenario, seed: int, replication: int) -> ReplicationTiming:
+    """One replication, phase by phase, exactly as ``replication.simulate`` then ``summarise``."""
+    t0 = time.process_time()
+    families = [county_families(scenario, k, seed, replication) for k in range(len(scenario.counties))]
+    t1 = time.process_time()
+    runs, events = [], 0
+    for k, fams in enumerate(families):
+        start = CountyModel(scenario, k, fams, with_start=True)
+        usual = CountyModel(scenario, k, fams, with_start=False)
+        runs.append(CountyRun(k, fams, start.run(), usual.run(), list(start.pool.peak)))
+        events += processed(start.env) + processed(usual.env)
+    t2 = time.process_time()
+    kpis = summarise(scenario, runs, replication).kpis
+    t3 = time.process_time()
+    return ReplicationTiming(t1 - t0, t2 - t1, t3 - t2, events, sum(len(f) for f in families), kpis)
+
+
+def bare_loop(events: int, seed: int = 0) -> tuple[float, int]:
+    """Seconds and events of a bare SimPy loop: processes yielding exponential timeouts.
+
+    Delays are drawn beforehand so that only the kernel is timed.
+    """
+    per_process = max(1, events // BARE_PROCESSES - 2)  # each process also starts and ends: 2 events
+    rng = random.Random(seed)
+    delays = [[rng.expovariate(1.0) for _ in range(per_process)] for _ in range(BARE_PROCESSES)]
+
+    def proc(env: simpy.Environment, ds: list[float]):
+        for d in ds:
+            yield env.timeout(d)
+
+    t0 = time.process_time()
+    env = simpy.Environment()
+    for ds in delays:
+        env.process(proc(env, ds))
+    env.run()
+    return time.process_time() - t0, processed(env)
+
+
+@dataclass(frozen=True)
+class Report:
+    """Medians over repetitions; ``model/bare`` ratios are per repetition, then the median."""
+
+    scenario: str
+    families: float  # per replication
+    events: float  # per replication
+    seconds: float  # per replication, all phases
+    loop_seconds: float
+    shares: dict[str, float]  # phase -> share of the replication's time
+    bare_seconds: float  # bare loop with the same number of events
+    bare_events_per_s: float
+    events_ratio: float  # model events/s (event loop) / bare events/s
+    time_ratio: float  # model s per replication / bare s for the same events
+
+    @property
+    def families_per_s(self) -> float:
+        return self.families / self.seconds
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.loop_seconds
+
+
+def measure(scenario: ss.Scenario, replications: int, repeats: int, seed: int) -> Report:
+    """Time ``replications`` replications ``repeats`` times, each followed by the bare loop."""
+    rows = []
+    for _ in range(repeats):
+        gc.collect()
+        reps = [time_replication(scenario, seed, r) for r in range(replications)]
+        events = sum(r.events for r in reps)
+        gc.collect()
+        bare_s, bare_events = bare_loop(events)
+        n = len(reps)
+        seconds = sum(r.total for r in reps) / n
+        loop = sum(r.loop for r in reps) / n
+        rows.append({
+            "families": sum(r.families for r in reps) / n,
+            "events": events / n,
+            "seconds": seconds,
+            "loop": loop,
+            "draw_share": sum(r.draw for r in reps) / n / seconds,
+            "loop_share": loop / seconds,
+            "outcomes_share": sum(r.outcomes for r in reps) / n / seconds,
+            "bare_seconds": bare_s / bare_events * (events / n),
+            "bare_events_per_s": bare_events / bare_s,
+            "events_ratio": (events / n / loop) / (bare_events / bare_s),
+            "time_ratio": seconds / (bare_s / bare_events * (events / n)),
+        })
+
+    def med(key: str) -> float:
+        return statistics.median(row[key] for row in rows)
+
+    return Report(
+        scenario=scenario.name,
+        families=med("families"),
+        events=med("events"),
+        seconds=med("seconds"),
+        loop_seconds=med("loop"),
+        shares={k: med(f"{k}_share") for k in ("draw", "loop", "outcomes")},
+        bare_seconds=med("bare_seconds"),
+        bare_events_per_s=med("bare_events_per_s"),
+        events_ratio=med("events_ratio"),
+        time_ratio=med("time_ratio"),
+    )
+
+
+def render(rep: Report, scenario: ss.Scenario, replications: int, repeats: int) -> str:
+    """The report as text."""
+    bare_fam = rep.families / rep.bare_seconds
+    lines = [
+        f"start-sim benchmark: {rep.scenario}",
+        f"  horizon {scenario.horizon_years:g} y + run-out {scenario.runout_years:g} y; "
+        f"{replications} replication(s) x {repeats} repetition(s), medians; "
+        f"Python {platform.python_version()}, SimPy {simpy.__version__}",
+        f"  per replication: {rep.families:,.0f} families (each in both arms), {rep.events:,.0f} SimPy events "
+        f"({rep.events / max(rep.families, 1):.1f} per family)",
+        "",
+        f"  {'':22}{'model':>12}{'bare SimPy':>14}{'model/bare':>12}",
+        f"  {'events per second':22}{rep.events_per_s:>12,.0f}{rep.bare_events_per_s:>14,.0f}{rep.events_ratio:>12.3f}",
+        f"  {'families per second':22}{rep.families_per_s:>12,.0f}{bare_fam:>14,.0f}{1 / rep.time_ratio:>12.3f}",
+        f"  {'s per replication':22}{rep.seconds:>12.4f}{rep.bare_seconds:>14.4f}{rep.time_ratio:>12.2f}",
+        "",
+        "  time per replication: "
+        + ", ".join(f"{name} {rep.shares[key]:.0%}" for key, name in
+                    (("draw", "drawing families"), ("loop", "event loop"), ("outcomes", "outcomes (summarise)"))),
+        f"  events per second are over the event loop only; the bare loop runs {BARE_PROCESSES} processes "
+        "yielding timeouts",
+        f"  target (MODEL.md 6): {TARGET_FAMILIES_PER_S:,} families/s per core -> "
+        f"{rep.families_per_s / TARGET_FAMILIES_PER_S:.0%} of target",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> Report:
+    """Run the benchmark and print its report; returns the figures."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", type=Path, default=KENTUCKY)
+    ap.add_argument("--horizon-years", type=float, default=5.0)
+    ap.add_argument("--runout-years", type=float, default=None, help="default: the scenario's")
+    ap.add_argument("--replications", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    scenario = ss.load_scenario(args.scenario)
+    changes: dict[str, float] = {"horizon_years": args.horizon_years}
+    if args.runout_years is not None:
+        changes["runout_years"] = args.runout_years
+    scenario = scenario.with_changes(changes)
+    time_replication(scenario, args.seed, 0)  # warm-up: imports, caches
+    report = measure(scenario, args.replications, args.repeats, args.seed)
+    print(render(report, scenario, args.replications, args.repeats))
+    return report
+
+
+if __name__ == "__main__":
+    main()
