@@ -21,17 +21,28 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give 0 or more")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="start-sim", description="Simulate START dyads, caseloads and outcomes.")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="run a scenario: both arms, N replications; write CSVs, plots and a manifest")
     r.add_argument("scenario", help="scenario TOML file, e.g. scenarios/kentucky.toml")
-    r.add_argument("--replications", "-n", type=_positive_int, default=20)
-    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--replications", "-n", type=_positive_int, default=20, help="replications, 1 or more (default 20)")
+    r.add_argument("--seed", type=_seed, default=1, help="base random seed, 0 or more (default 1)")
     r.add_argument("--workers", "-w", type=_positive_int, default=1,
                    help="Dask worker processes on this machine (1 = serial)")
     r.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
-    r.add_argument("--out", "-o", default=None, help="output folder (default: results/<scenario file name>)")
+    r.add_argument("--out", "-o", default=None,
+                   help="output folder, created or replaced once the run succeeds (default: results/<scenario file name>)")
     return p
 
 
@@ -87,7 +98,18 @@ def _progress(done: int, total: int) -> None:
         print(f"\rreplications {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
 
+def _fail(message: object, status: int = 2) -> int:
+    """Print one paragraph on stderr and return the exit status (2: bad input)."""
+    print(f"start-sim: {message}", file=sys.stderr)
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 cannot write, 130 interrupted).
+
+    Nothing is written unless the run succeeds: bad input stops before the run, and
+    :meth:`Results.write` builds the folder aside and moves it into place at the end.
+    """
     args = _parser().parse_args(argv)
     from .experiment import run
     from .loader import load_scenario
@@ -95,12 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         scenario = load_scenario(args.scenario)
     except ScenarioError as exc:
-        print(f"start-sim: {exc}", file=sys.stderr)
-        return 2
+        return _fail(exc)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    results = run(scenario, args.replications, args.seed, args.workers, args.scheduler,
-                  progress=_progress, source=os.fspath(args.scenario))
-    results.write(out)
+    if out.exists() and not out.is_dir():
+        return _fail(f"--out {out} is a file, not a folder; give a folder for the results (it is created or replaced)")
+    try:
+        results = run(scenario, args.replications, args.seed, args.workers, args.scheduler,
+                      progress=_progress, source=os.fspath(args.scenario))
+    except ScenarioError as exc:
+        return _fail(exc)
+    except KeyboardInterrupt:
+        return _fail("interrupted; nothing written", 130)
+    try:
+        results.write(out)
+    except OSError as exc:
+        return _fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
     print_summary(results)
     print(f"results written to {out}/")
     return 0
