@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import costs
 from .children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
@@ -35,6 +35,10 @@ class Outcome:
     placement_cost: float
     treatment_cost: float
     episodes: list[Episode]
+    # 1/0 in recovery 12 months after referral, nan if not observed: unlike sobriety at
+    # closure, measured at the same moment in both arms (START extends cases while the
+    # parent is not in recovery, which raises its sobriety *at closure* by itself)
+    sober_12m: float = math.nan
 
     @property
     def placement_days(self) -> float:
@@ -46,18 +50,21 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     f = case.family
     end = sc.end_days
     window_end = f.referral_day + sc.runout_years * 365.25
-    proc = case.recovery or untreated_recovery(sc, case)
+    # Fresh readers of the family's children, reports and (for a family never served)
+    # recovery sequences, none of which the event run has read: the outcome is then a
+    # function of the case record, the same however often it is asked for.
+    proc = case.recovery or untreated_recovery(sc, replace(case, seqs={"recovery": case.seqs["recovery"].fresh()}))
     times, states = proc.path(end)
     start_open = None
     if case.service == "start":
         start_open = (case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else end)
     episodes = placement_history(
         f.referral_day, f.removed_at_investigation, times, states, start_open,
-        sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"], end,
+        sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"].fresh(), end,
     )
     reports = report_days(
         f.referral_day, times, states, start_open, sc.start.surveillance_report_multiplier,
-        sc.followup, case.seqs["reports"], end,
+        sc.followup, case.seqs["reports"].fresh(), end,
     )
     closed = not math.isnan(case.closure_day)
     care = dict.fromkeys(PLACEMENT_TYPES, 0.0)
@@ -99,4 +106,5 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         placement_cost=costs.placement_cost(sc.costs, episodes, f.children, f.referral_day, window_end),
         treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
         episodes=episodes,
+        sober_12m=float(in_recovery(proc.state_at(f.referral_day + YEAR))) if f.referral_day + YEAR <= end else math.nan,
     )
