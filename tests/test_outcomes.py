@@ -14,10 +14,14 @@ import pandas as pd
 import pytest
 
 import start_sim as ss
-from start_sim.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED
+from start_sim.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED, placement_history
 from start_sim.experiment import run
+from start_sim.followup import report_days
 from start_sim.outcomes import family_outcome
+from start_sim.recovery import EARLY, SUSTAINED, USING
 from start_sim.replication import simulate
+from start_sim.scenario import FollowUp, Placement
+from start_sim.streams import CountyDraws, UniformSeq
 
 Y = 365.25
 REPS = 8
@@ -138,6 +142,64 @@ def test_child_days_add_up_to_the_window(churn):
         gap = float((care - f[f"placement_days_{arm}"]).abs().max())
         assert gap <= 1e-6, f"{arm}: placement_days differs from the sum of care days by {gap:.3e}"
         assert (f[f"placements_{arm}"] > 0).sum() > 50, f"{arm}: too few placed families to test"
+
+
+# -- hazards at home against theory (scripted parent paths) -------------------------------------
+
+def _seq(row) -> UniformSeq:
+    return UniformSeq(np.asarray(row, dtype=float), CountyDraws(0, 0, 0, 0, 1), "test", 0)
+
+
+@pytest.mark.parametrize("open_days, mult", [(None, 1.0), (200.0, 0.4)])
+def test_placement_hazard_at_home_matches_theory(open_days, mult):
+    """P(placed within a year) = 1 - exp(-cumulative hazard), with safety planning only while open;
+    placement types follow their shares."""
+    p = Placement(rate_using=0.6, rate_in_recovery=0.1)
+    rec_day = 150.0  # the parent recovers on day 150
+    times, states = [0.0, rec_day], [USING, EARLY]
+    start_open = None if open_days is None else (0.0, open_days)
+    # cumulative hazard to day 365 (rate per year / 365.25 per day), multiplied while the case is open
+    pieces = [(0.0, rec_day, p.rate_using), (rec_day, 365.0, p.rate_in_recovery)]
+    H = 0.0
+    for a, b, r in pieces:
+        if start_open is None:
+            H += r / Y * (b - a)
+        else:
+            inside = max(0.0, min(b, open_days) - a)
+            H += r / Y * (inside * mult + (b - a - inside))
+    expected = 1 - math.exp(-H)
+    rng = np.random.default_rng(9)
+    n = 20_000
+    placed, kinds = 0, {"relative": 0, "foster": 0, "residential": 0}
+    for _ in range(n):
+        eps = placement_history(0.0, False, times, states, start_open, mult, p, _seq(rng.random(12)), 365.0)
+        if eps:
+            placed += 1
+            kinds[eps[0].kind] += 1
+    se = math.sqrt(expected * (1 - expected) / n)
+    assert abs(placed / n - expected) < 4 * se, (
+        f"placed within a year {placed / n:.4f} vs theory {expected:.4f} (4 SE = {4 * se:.4f})")
+    for kind, count in kinds.items():
+        share = getattr(p.type_shares, kind)
+        se_k = math.sqrt(share * (1 - share) / placed)
+        assert abs(count / placed - share) < 4 * se_k + 1e-12, f"{kind} share {count / placed:.4f} vs {share} (4 SE {4 * se_k:.4f})"
+
+
+def test_re_report_count_matches_poisson_mean():
+    """Re-reports are a Poisson process: mean count = integral of the rate, raised while a START case is open."""
+    fu = FollowUp(report_rate_using=2.0, report_rate_in_recovery=0.5)
+    times, states = [0.0, 300.0], [USING, SUSTAINED]
+    surveillance, open_ = 3.0, (100.0, 500.0)
+    end = 730.0
+    # rate per day on pieces: [0,100) using, [100,300) using x3, [300,500) recovery x3, [500,730) recovery
+    mean = (2.0 * 100 + 2.0 * 3 * 200 + 0.5 * 3 * 200 + 0.5 * 230) / Y
+    rng = np.random.default_rng(4)
+    n = 20_000
+    counts = np.array([len(report_days(0.0, times, states, open_, surveillance, fu, _seq(rng.random(12)), end))
+                       for _ in range(n)])
+    se = math.sqrt(mean / n)
+    assert abs(counts.mean() - mean) < 4 * se, f"mean re-reports {counts.mean():.4f} vs Poisson mean {mean:.4f} (4 SE {4 * se:.4f})"
+    assert abs(counts.var() / counts.mean() - 1) < 0.05, f"variance/mean of re-report counts {counts.var() / counts.mean():.3f}, Poisson 1"
 
 
 # -- START mechanisms ------------------------------------------------------------------------
