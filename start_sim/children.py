@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 from .recovery import EARLY, TREATMENT, USING
 from .scenario import PLACEMENT_TYPES, Placement
@@ -48,7 +49,7 @@ def _segments(times: list[float], states: list[int], t0: float, t1: float) -> li
 
 def _state_at(times: list[float], states: list[int], day: float) -> int:
     state = states[0]
-    for t, s in zip(times, states):
+    for t, s in zip(times, states, strict=True):
         if t > day:
             break
         state = s
@@ -128,7 +129,7 @@ def placement_history(
                 if start_open is not None:
                     cuts += [x for x in start_open if s < x < e]
                 cuts.sort()
-                for a, b in zip(cuts, cuts[1:]):
+                for a, b in pairwise(cuts):
                     rate = home_rate.get(state, p.rate_in_recovery) / DAYS_PER_YEAR
                     if start_open is not None and start_open[0] <= a < start_open[1]:
                         rate *= safety_multiplier
@@ -169,7 +170,7 @@ def _care_spell(
     pick = u.next()
     for s, e, state in _segments(times, states, entry, min(end_day, adoption)):
         cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)})
-        for a, b in zip(cuts, cuts[1:]):
+        for a, b in pairwise(cuts):
             recovered = state >= EARLY
             reun = 0.0 if a >= tpr else (p.reunification_rate_in_recovery if recovered else p.reunification_rate_not_in_recovery)
             if a >= hearing and not recovered:

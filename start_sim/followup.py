@@ -9,6 +9,7 @@ state; ``surveillance_report_multiplier`` raises reporting while a START case is
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from .recovery import EARLY
 from .scenario import FollowUp
@@ -35,7 +36,7 @@ def report_days(
     out: list[float] = []
     budget = -math.log(u.next())
     i_state = 0
-    for a, b in zip(edges, edges[1:]):
+    for a, b in pairwise(edges):
         while i_state + 1 < len(times) and times[i_state + 1] <= a:
             i_state += 1
         rate = (p.report_rate_in_recovery if states[i_state] >= EARLY else p.report_rate_using) / DAYS_PER_YEAR
