@@ -26,7 +26,7 @@ PLACEMENT_TYPES = ("relative", "foster", "residential")
 class Strict(BaseModel):
     """Base for all scenario tables: unknown keys are errors, values are frozen."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 class ByModality(Strict):
