@@ -31,9 +31,9 @@ from pathlib import Path
 import simpy
 
 import start_sim as ss
-from start_sim.metrics import summarise
+from start_sim.metrics import ReplicationOutput, summarise
 from start_sim.model import CountyModel
-from start_sim.replication import CountyRun, county_families
+from start_sim.replication import CountyRun, county_families, gc_paused
 
 ROOT = Path(__file__).resolve().parents[1]
 KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
@@ -55,28 +55,25 @@ class ReplicationTiming:
     outcomes: float
     events: int
     families: int
-    kpis: dict[str, float]
-
-    @property
-    def total(self) -> float:
-        return self.draw + self.loop + self.outcomes
+    output: ReplicationOutput
 
 
 def time_replication(scenario: ss.Scenario, seed: int, replication: int) -> ReplicationTiming:
     """One replication, phase by phase, exactly as ``replication.simulate`` then ``summarise``."""
-    t0 = time.process_time()
-    families = [county_families(scenario, k, seed, replication) for k in range(len(scenario.counties))]
-    t1 = time.process_time()
-    runs, events = [], 0
-    for k, fams in enumerate(families):
-        start = CountyModel(scenario, k, fams, with_start=True)
-        usual = CountyModel(scenario, k, fams, with_start=False)
-        runs.append(CountyRun(k, fams, start.run(), usual.run(), list(start.pool.peak)))
-        events += processed(start.env) + processed(usual.env)
-    t2 = time.process_time()
-    kpis = summarise(scenario, runs, replication).kpis
+    with gc_paused():
+        t0 = time.process_time()
+        families = [county_families(scenario, k, seed, replication) for k in range(len(scenario.counties))]
+        t1 = time.process_time()
+        runs, events = [], 0
+        for k, fams in enumerate(families):
+            start = CountyModel(scenario, k, fams, with_start=True)
+            usual = CountyModel(scenario, k, fams, with_start=False)
+            runs.append(CountyRun(k, fams, start.run(), usual.run(), list(start.pool.peak)))
+            events += processed(start.env) + processed(usual.env)
+        t2 = time.process_time()
+    output = summarise(scenario, runs, replication)
     t3 = time.process_time()
-    return ReplicationTiming(t1 - t0, t2 - t1, t3 - t2, events, sum(len(f) for f in families), kpis)
+    return ReplicationTiming(t1 - t0, t2 - t1, t3 - t2, events, sum(len(f) for f in families), output)
 
 
 def bare_loop(events: int, seed: int = 0) -> tuple[float, int]:
@@ -125,25 +122,35 @@ class Report:
 
 
 def measure(scenario: ss.Scenario, replications: int, repeats: int, seed: int) -> Report:
-    """Time ``replications`` replications ``repeats`` times, each followed by the bare loop."""
+    """Time ``replications`` replications ``repeats`` times, each followed by the bare loop.
+
+    The time of a replication is that of the whole sequence divided by its length, so it
+    includes whatever the phases leave to later (garbage collection); the outputs are kept
+    until the sequence ends, as ``experiment.replicate`` keeps them.
+    """
     rows = []
+    n = replications
     for _ in range(repeats):
         gc.collect()
-        reps = [time_replication(scenario, seed, r) for r in range(replications)]
+        t0 = time.process_time()
+        reps = [time_replication(scenario, seed, r) for r in range(n)]
+        seconds = (time.process_time() - t0) / n
         events = sum(r.events for r in reps)
+        loop = sum(r.loop for r in reps) / n
+        draw, outcomes = sum(r.draw for r in reps) / n, sum(r.outcomes for r in reps) / n
+        families = sum(r.families for r in reps) / n
+        del reps
         gc.collect()
         bare_s, bare_events = bare_loop(events)
-        n = len(reps)
-        seconds = sum(r.total for r in reps) / n
-        loop = sum(r.loop for r in reps) / n
         rows.append({
-            "families": sum(r.families for r in reps) / n,
+            "families": families,
             "events": events / n,
             "seconds": seconds,
             "loop": loop,
-            "draw_share": sum(r.draw for r in reps) / n / seconds,
+            "draw_share": draw / seconds,
             "loop_share": loop / seconds,
-            "outcomes_share": sum(r.outcomes for r in reps) / n / seconds,
+            "outcomes_share": outcomes / seconds,
+            "other_share": 1.0 - (draw + loop + outcomes) / seconds,
             "bare_seconds": bare_s / bare_events * (events / n),
             "bare_events_per_s": bare_events / bare_s,
             "events_ratio": (events / n / loop) / (bare_events / bare_s),
@@ -159,7 +166,7 @@ def measure(scenario: ss.Scenario, replications: int, repeats: int, seed: int) -
         events=med("events"),
         seconds=med("seconds"),
         loop_seconds=med("loop"),
-        shares={k: med(f"{k}_share") for k in ("draw", "loop", "outcomes")},
+        shares={k: med(f"{k}_share") for k in ("draw", "loop", "outcomes", "other")},
         bare_seconds=med("bare_seconds"),
         bare_events_per_s=med("bare_events_per_s"),
         events_ratio=med("events_ratio"),
@@ -185,7 +192,8 @@ def render(rep: Report, scenario: ss.Scenario, replications: int, repeats: int) 
         "",
         "  time per replication: "
         + ", ".join(f"{name} {rep.shares[key]:.0%}" for key, name in
-                    (("draw", "drawing families"), ("loop", "event loop"), ("outcomes", "outcomes (summarise)"))),
+                    (("draw", "drawing families"), ("loop", "event loop"), ("outcomes", "outcomes (summarise)"),
+                     ("other", "other (deferred garbage collection)"))),
         f"  events per second are over the event loop only; the bare loop runs {BARE_PROCESSES} processes "
         "yielding timeouts",
         f"  target (MODEL.md 6): {TARGET_FAMILIES_PER_S:,} families/s per core -> "

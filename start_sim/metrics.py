@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
 from . import costs
 from .model import WAITING, Case
 from .outcomes import Outcome, family_outcome
-from .replication import CountyRun
+from .replication import CountyRun, gc_paused
 from .scenario import Scenario
 
 
@@ -136,6 +137,11 @@ def case_interval(case: Case) -> tuple[float, float]:
 
 def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
     """KPIs, monthly time series and family rows for one replication."""
+    with gc_paused():
+        return _summarise(sc, runs, replication)
+
+
+def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
     H = sc.horizon_days
     served: dict[str, list[Outcome]] = {"start": [], "usual": []}
     cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
@@ -162,7 +168,7 @@ def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replicat
             if cs.service == "start":
                 served["start"].append(os_)
                 served["usual"].append(ou)
-            families.append(_family_row(sc, run.county, cs, cu, os_, ou))
+            families.append(_family_row(county.name, run.county, cs, cu, os_, ou))
         timeseries += monthly(sc, run, outs, replication)
     started = [c for c in referred if c.service == "start"]
     waits = np.array([c.wait_days for c in started])
@@ -200,68 +206,75 @@ def run_slots(sc: Scenario, county_index: int) -> int:
     return mentors * sc.program.caseload_cap + (c.dyads - mentors) * sc.program.solo_caseload_cap
 
 
-def _family_row(sc: Scenario, county: int, cs: Case, cu: Case, os_: Outcome, ou: Outcome) -> dict:
+_FAMILY_KEYS = ("county", "family", "tag", "referral_day", "children", "youngest_age", "substance", "two_parent",
+                "high_severity", "removed_at_investigation", "state", "service", "route", "dyad", "mentor",
+                "assigned_day", "diverted_day", "wait_days")
+
+
+@cache
+def _arm_keys(arm: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """Column names of one arm's part of a family row, ``kinds`` being the placement types."""
+    return (
+        f"closure_day_{arm}", f"extensions_{arm}", f"modality_{arm}", f"tx_start_day_{arm}", f"tx_exit_day_{arm}",
+        f"sober_at_closure_{arm}", f"placed_12m_{arm}", f"placements_{arm}", f"placement_days_{arm}",
+        f"home_days_{arm}", f"other_permanency_days_{arm}", *(f"{kind}_days_{arm}" for kind in kinds),
+        f"first_exit_{arm}", f"report_12m_{arm}", f"placement_cost_{arm}", f"treatment_cost_{arm}",
+    )
+
+
+def _family_row(county: str, county_index: int, cs: Case, cu: Case, os_: Outcome, ou: Outcome) -> dict:
     f = cs.family
-    row = {
-        "county": sc.counties[county].name,
-        "family": f"{county}-{f.index}",
-        "tag": f.tag,
-        "referral_day": f.referral_day,
-        "children": f.children,
-        "youngest_age": f.youngest_age,
-        "substance": f.substance,
-        "two_parent": f.two_parent,
-        "high_severity": f.high_severity,
-        "removed_at_investigation": f.removed_at_investigation,
-        "state": cs.state,
-        "service": cs.service,
-        "route": cs.route,
-        "dyad": cs.dyad,
-        "mentor": cs.mentor,
-        "assigned_day": cs.assigned_day,
-        "diverted_day": cs.diverted_day,
-        "wait_days": cs.wait_days,
-    }
+    row = dict(zip(_FAMILY_KEYS, (
+        county, f"{county_index}-{f.index}", f.tag, f.referral_day, f.children, f.youngest_age, f.substance,
+        f.two_parent, f.high_severity, f.removed_at_investigation, cs.state, cs.service, cs.route, cs.dyad,
+        cs.mentor, cs.assigned_day, cs.diverted_day, cs.wait_days,
+    ), strict=True))
     for arm, c, o in (("start", cs, os_), ("usual", cu, ou)):
-        row.update({
-            f"closure_day_{arm}": c.closure_day,
-            f"extensions_{arm}": c.extensions,
-            f"modality_{arm}": c.modality if c.takes_up else "",
-            f"tx_start_day_{arm}": c.tx_start_day,
-            f"tx_exit_day_{arm}": c.tx_exit_day,
-            f"sober_at_closure_{arm}": o.sober_at_closure,
-            f"placed_12m_{arm}": o.placed_12m,
-            f"placements_{arm}": len(o.episodes),
-            f"placement_days_{arm}": o.placement_days,
-            f"home_days_{arm}": o.home_days,
-            f"other_permanency_days_{arm}": o.other_days,
-            **{f"{kind}_days_{arm}": d for kind, d in o.care_days.items()},
-            f"first_exit_{arm}": o.episodes[0].exit if o.episodes else "",
-            f"report_12m_{arm}": o.report_12m,
-            f"placement_cost_{arm}": o.placement_cost,
-            f"treatment_cost_{arm}": o.treatment_cost,
-        })
+        row.update(zip(_arm_keys(arm, tuple(o.care_days)), (
+            c.closure_day, c.extensions, c.modality if c.takes_up else "", c.tx_start_day, c.tx_exit_day,
+            o.sober_at_closure, o.placed_12m, len(o.episodes), o.placement_days, o.home_days, o.other_days,
+            *o.care_days.values(),
+            o.episodes[0].exit if o.episodes else "", o.report_12m, o.placement_cost, o.treatment_cost,
+        ), strict=True))
     return row
+
+
+def _active(intervals: np.ndarray, days: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """Total weight (default: number) of the intervals [start, end) that contain each day.
+
+    Counted as intervals started by the day minus intervals ended by it, by binary search
+    in the sorted ends; empty, reversed or NaN intervals contain no day and are dropped.
+    Weights are whole numbers (children), so the running sums are exact.
+    """
+    keep = intervals[:, 0] < intervals[:, 1]
+    start, end = intervals[keep, 0], intervals[keep, 1]
+    if weights is None:
+        return np.searchsorted(np.sort(start), days, side="right") - np.searchsorted(np.sort(end), days, side="right")
+    w = weights[keep]
+    by_start, by_end = np.argsort(start), np.argsort(end)
+    started = np.concatenate(([0.0], np.cumsum(w[by_start])))[np.searchsorted(start[by_start], days, side="right")]
+    ended = np.concatenate(([0.0], np.cumsum(w[by_end])))[np.searchsorted(end[by_end], days, side="right")]
+    return started - ended
 
 
 def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replication: int) -> list[dict]:
     """One county's state at the start of each month: caseload, waitlist, children in care."""
     county = sc.counties[run.county]
     days = np.arange(int(sc.end_days // (365.25 / 12)) + 1) * (365.25 / 12)
-    waits = np.array([wait_interval(c) for c in run.start]).reshape(-1, 2)
-    cases = np.array([case_interval(c) for c in run.start]).reshape(-1, 2)
-    care: dict[str, np.ndarray] = {}
+    waitlist = _active(np.array([wait_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
+    caseload = _active(np.array([case_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
+    care: dict[str, list[float]] = {}
     for arm, arm_outs in outs.items():
         spells = np.array([(ep.start, ep.end, o.children) for o in arm_outs for ep in o.episodes]).reshape(-1, 3)
-        care[arm] = np.array([spells[(spells[:, 0] <= d) & (spells[:, 1] > d), 2].sum() for d in days])
-    rows = []
-    for i, d in enumerate(days):
-        rows.append({
-            "replication": replication, "county": county.name, "month": i, "day": float(d),
-            "caseload": int(((cases[:, 0] <= d) & (cases[:, 1] > d)).sum()),
-            "waitlist": int(((waits[:, 0] <= d) & (waits[:, 1] > d)).sum()),
+        care[arm] = _active(spells[:, :2], days, spells[:, 2]).tolist()
+    return [
+        {
+            "replication": replication, "county": county.name, "month": i, "day": d,
+            "caseload": caseload[i],
+            "waitlist": waitlist[i],
             "dyads": county.dyads if d >= county.launch_day else 0,
-            "children_in_care_start": float(care["start"][i]),
-            "children_in_care_usual": float(care["usual"][i]),
-        })
-    return rows
+            "children_in_care_start": care["start"][i],
+            "children_in_care_usual": care["usual"][i],
+        }
+        for i, d in enumerate(days.tolist())
+    ]

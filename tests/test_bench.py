@@ -37,7 +37,7 @@ def test_benchmark_main_runs_on_a_tiny_configuration(capsys):
 def test_benchmark_times_the_replication_the_package_runs(kentucky):
     """The benchmark re-assembles ``simulate`` phase by phase: it must give the same KPIs."""
     sc = kentucky.with_changes({"horizon_years": 0.5, "runout_years": 0.5})
-    timed = bench().time_replication(sc, 3, 1).kpis
+    timed = bench().time_replication(sc, 3, 1).output.kpis
     ran = run_replication(sc, 3, 1).kpis
     differ = {k: (timed.get(k), v) for k, v in ran.items()
               if not (timed.get(k) == v or (math.isnan(v) and math.isnan(timed.get(k, 0.0))))}
