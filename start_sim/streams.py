@@ -9,7 +9,7 @@ Per-family draws come in blocks: the stream named ``name`` yields a matrix whose
 order from one stream, so row ``i`` is the same whatever the number of families; a
 family therefore keeps its draws when a scenario adds dyads, lengthens the horizon or
 changes any rate. A family that needs more draws than its row holds continues on a
-generator of its own, keyed additionally by its index (see :meth:`FamilyDraws.extra`).
+generator of its own, keyed additionally by its index (see :meth:`CountyDraws.extra`).
 """
 
 from __future__ import annotations
