@@ -44,8 +44,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("dyad_utilization", "Dyad utilisation", "share", "time-average caseload / slots, launch to horizon"),
     Metric("mean_days_to_treatment", "Days to treatment", "days", "referral to treatment entry, parents entering", True),
     Metric("sobriety_rate_at_closure", "Sobriety at closure", "share", "parents in recovery when the case closes", True),
+    Metric("sobriety_rate_12m", "Sobriety at 12 months", "share",
+           "parents in recovery 12 months after referral (the same moment in both arms)", True),
     Metric("placement_rate_12m", "Placed within 12 months", "share of children",
            "children placed out of home within 12 months of referral (removal at investigation included)", True),
+    Metric("placement_rate_during_service", "Placed during the case", "share of children",
+           "children placed between referral and case closure (removal at investigation included)", True),
     Metric("placement_days", "Days in care per child", "days",
            "child-days in out-of-home care from referral to the end of the follow-up window, per child", True),
     Metric("home_at_closure_rate", "Home at closure", "share of children",
@@ -58,6 +62,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            "maltreatment re-report within the follow-up after closure", True),
     Metric("reentry_rate_12m", "Re-entry within 12 months", "share of children",
            "reunified children who re-enter care within 12 months of reunification", True),
+    Metric("placement_after_closure_12m", "Placed within 12 months of closure", "share of children",
+           "children at home at closure who enter care within the follow-up after closure", True),
     Metric("program_cost", "START program cost", "USD (PV)", "START staff and training, launch to horizon"),
     Metric("placement_cost", "Out-of-home care cost", "USD (PV)",
            "care of all referred families' children over the follow-up window", True),
@@ -106,7 +112,15 @@ def _arm_kpis(outs: list[Outcome]) -> dict[str, float]:
         "recurrence_rate_12m": float(np.mean([o.report_12m for o in outs])) if outs else math.nan,
         "recurrence_after_closure_12m": float(np.nanmean(after)) if np.any(~np.isnan(after)) else math.nan,
         "reentry_rate_12m": cw([o.reentered_12m for o in outs]),
+        "sobriety_rate_12m": _nanmean([o.sober_12m for o in outs]),
+        "placement_rate_during_service": cw([o.placed_during_service for o in outs]),
+        "placement_after_closure_12m": cw([o.placed_after_closure_12m for o in outs]),
     }
+
+
+def _nanmean(values: list[float]) -> float:
+    v = np.array(values, dtype=float)
+    return float(np.nanmean(v)) if np.any(~np.isnan(v)) else math.nan
 
 
 @dataclass
@@ -216,7 +230,7 @@ def _arm_keys(arm: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     """Column names of one arm's part of a family row, ``kinds`` being the placement types."""
     return (
         f"closure_day_{arm}", f"extensions_{arm}", f"modality_{arm}", f"tx_start_day_{arm}", f"tx_exit_day_{arm}",
-        f"sober_at_closure_{arm}", f"placed_12m_{arm}", f"placements_{arm}", f"placement_days_{arm}",
+        f"sober_at_closure_{arm}", f"sober_12m_{arm}", f"placed_12m_{arm}", f"placements_{arm}", f"placement_days_{arm}",
         f"home_days_{arm}", f"other_permanency_days_{arm}", *(f"{kind}_days_{arm}" for kind in kinds),
         f"first_exit_{arm}", f"report_12m_{arm}", f"placement_cost_{arm}", f"treatment_cost_{arm}",
     )
@@ -232,7 +246,7 @@ def _family_row(county: str, county_index: int, cs: Case, cu: Case, os_: Outcome
     for arm, c, o in (("start", cs, os_), ("usual", cu, ou)):
         row.update(zip(_arm_keys(arm, tuple(o.care_days)), (
             c.closure_day, c.extensions, c.modality if c.takes_up else "", c.tx_start_day, c.tx_exit_day,
-            o.sober_at_closure, o.placed_12m, len(o.episodes), o.placement_days, o.home_days, o.other_days,
+            o.sober_at_closure, o.sober_12m, o.placed_12m, len(o.episodes), o.placement_days, o.home_days, o.other_days,
             *o.care_days.values(),
             o.episodes[0].exit if o.episodes else "", o.report_12m, o.placement_cost, o.treatment_cost,
         ), strict=True))

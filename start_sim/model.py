@@ -98,8 +98,9 @@ class CountyModel:
         }
         self._rates: dict[tuple[str, str, bool], RecoveryRates] = {}
         # event callbacks, made once: the value of each timeout is the case it concerns
-        self._on_arrive, self._on_renege, self._on_assess, self._on_release, self._on_closure = (
-            self._callback(h) for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check)
+        self._on_arrive, self._on_renege, self._on_assess, self._on_release, self._on_closure, self._on_give_up = (
+            self._callback(h)
+            for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
         self.cases = [Case(f, seqs=f.fresh_seqs()) for f in families]
         timeout, on_arrive = self.env.timeout, self._on_arrive
@@ -225,6 +226,19 @@ class CountyModel:
             self._enter_treatment(case)
         else:
             case.request = TreatmentRequest(case.modality, priority, now)
+            limit = self.sc.treatment.max_wait_days
+            if limit is not None:
+                self._at(now + limit, self._on_give_up, case)
+
+    def _give_up(self, case: Case) -> None:
+        """A parent still queueing for a place after ``treatment.max_wait_days`` stops waiting."""
+        if case.request is None:
+            return
+        places = self.treatment.places[case.modality]
+        assert places is not None and places.cancel(case)
+        case.request = None
+        case.recovery.give_up_waiting(self.env.now)
+        self._check("treatment_give_up")
 
     def _enter_treatment(self, case: Case) -> None:
         now = self.env.now

@@ -39,6 +39,8 @@ class Outcome:
     # closure, measured at the same moment in both arms (START extends cases while the
     # parent is not in recovery, which raises its sobriety *at closure* by itself)
     sober_12m: float = math.nan
+    placed_during_service: float = math.nan  # 1/0 placed between referral and closure, nan if open at the end
+    placed_after_closure_12m: float = math.nan  # 1/0 home at closure then placed within the follow-up, else nan
 
     @property
     def placement_days(self) -> float:
@@ -86,8 +88,12 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
             ep.exit in (GUARDIANSHIP, ADOPTION) and ep.end <= case.closure_day for ep in episodes))
         after = case.closure_day + sc.followup.followup_days
         report_after = float(any(case.closure_day < d <= after for d in reports)) if after <= end else math.nan
+        during = float(any(ep.start <= case.closure_day for ep in episodes))
+        placed_after = (
+            float(any(case.closure_day < ep.start <= after for ep in episodes)) if home_close and after <= end else math.nan
+        )
     else:
-        sober = home_close = report_after = math.nan
+        sober = home_close = report_after = during = placed_after = math.nan
     tx = case.tx_start_day
     return Outcome(
         children=f.children,
@@ -107,4 +113,6 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
         episodes=episodes,
         sober_12m=float(in_recovery(proc.state_at(f.referral_day + YEAR))) if f.referral_day + YEAR <= end else math.nan,
+        placed_during_service=during,
+        placed_after_closure_12m=placed_after,
     )

@@ -172,6 +172,12 @@ class Treatment(Strict):
         description="usual services: share of parents who enter treatment; 50% of DCBS clients needing it receive any "
         "[RPG-II-Daviess]; 0.55 hand-tuned toward T6 (assumption)",
     )
+    max_wait_days: float | None = Field(
+        120.0,
+        ge=0,
+        description="a parent queueing longer for a treatment place stops waiting (spontaneous recovery applies from "
+        "then); none = waits for ever [assumption; ~30% wait over a month, AHRQ-NTIES]",
+    )
     uptake_start: Probability = Field(0.85, description="START without a mentor: share entering treatment [assumption]")
     moud_share_opioids: Probability = Field(
         0.30, description="opioid-using parents whose modality is MOUD [assumption; KY 2007-15 saw 9.2%, MAT-KY]"

@@ -62,6 +62,16 @@ class Places(Generic[Who]):
         self._order += 1
         return False
 
+    def cancel(self, who: Who) -> bool:
+        """Take ``who`` out of the queue (True), or say it was not queueing (False)."""
+        for i, item in enumerate(self.queue):
+            if item[3] is who:
+                self.queue[i] = self.queue[-1]
+                self.queue.pop()
+                heapq.heapify(self.queue)
+                return True
+        return False
+
     def release(self) -> Who | None:
         """Give a place back: it passes to the first in the queue, who is returned (else None)."""
         if self.queue:

@@ -289,9 +289,6 @@ def test_scarce_treatment_delays_treatment_and_lowers_sobriety(base, base_result
         assert (none[f"treatment_cost_{arm}"] == 0).all(), f"{arm}: treatment cost without any place"
 
 
-@pytest.mark.xfail(strict=False, reason="a parent queued for a treatment place never recovers spontaneously and the "
-                   "queue has no abandonment, so one place per modality gives lower sobriety than none "
-                   "(docs/model.md section 7)")
 def test_some_treatment_capacity_is_no_worse_than_none(base):
     one = results(base.with_changes({"treatment.default_slots": dict.fromkeys(SLOTS, 1)}), "slots1").kpis
     none = results(base.with_changes({"treatment.default_slots": dict.fromkeys(SLOTS, 0)}), "slots0").kpis
