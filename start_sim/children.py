@@ -70,6 +70,8 @@ def tpr_day(prior: list[Episode], entry: float, p: Placement) -> float:
 
     Days in the window never fall while the child stays in care, so bisection finds it.
     """
+    if not prior:
+        return entry + p.tpr_days_in_care  # a first spell: the clock is simply 15 months
     lo, hi = entry, entry + p.tpr_days_in_care
     if care_days_in_window(prior, entry, hi, p.tpr_window_days) >= p.tpr_days_in_care:
         while hi - lo > 1e-6:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import bisect
 import math
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
 
@@ -87,11 +88,12 @@ class Lognormal(_Dist):
     dist: Literal["lognormal"]
     mean_: float = Field(gt=0, alias="mean")
     sd: float = Field(gt=0)
-    _mu_sigma: tuple[float, float] = PrivateAttr(default=(0.0, 1.0))
 
-    def model_post_init(self, context: Any) -> None:
+    @cached_property
+    def _mu_sigma(self) -> tuple[float, float]:
+        """Parameters of the log (cached: read on every draw)."""
         s2 = math.log1p((self.sd / self.mean_) ** 2)
-        self._mu_sigma = (math.log(self.mean_) - s2 / 2, math.sqrt(s2))
+        return math.log(self.mean_) - s2 / 2, math.sqrt(s2)
 
     def ppf(self, u: float) -> float:
         mu, sigma = self._mu_sigma
@@ -175,7 +177,6 @@ class Empirical(_Dist):
     values: list[float] = Field(min_length=1)
     weights: list[float] | None = None
     interpolate: bool = False
-    _cum: tuple[float, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -214,14 +215,14 @@ class Empirical(_Dist):
                 raise ValueError("weights must be 0 or more with a positive sum")
         return self
 
-    def model_post_init(self, context: Any) -> None:
+    @cached_property
+    def _cum(self) -> tuple[float, ...]:
+        """Cumulative probabilities (cached: read on every draw)."""
         n = len(self.values) - 1 if self.interpolate else len(self.values)
         w = np.ones(n) if self.weights is None else np.asarray(self.weights, dtype=float)
-        if n < 1 or len(w) != n or not w.sum() > 0:
-            return  # invalid table: runs before the checks in _check, which reject it
         c = np.cumsum(w / w.sum())
         c[-1] = 1.0
-        self._cum = tuple(float(x) for x in c)
+        return tuple(float(x) for x in c)
 
     def ppf_array(self, u: np.ndarray) -> np.ndarray:
         u = np.asarray(u, dtype=float)
