@@ -32,8 +32,7 @@ import simpy
 
 import start_sim as ss
 from start_sim.metrics import ReplicationOutput, summarise
-from start_sim.model import CountyModel
-from start_sim.replication import CountyRun, county_families, gc_paused
+from start_sim.replication import county_families, gc_paused, simulate_county
 
 ROOT = Path(__file__).resolve().parents[1]
 KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
@@ -67,9 +66,8 @@ def time_replication(scenario: ss.Scenario, seed: int, replication: int) -> Repl
         t1 = time.process_time()
         runs, events = [], 0
         for k, fams in enumerate(families):
-            start = CountyModel(scenario, k, fams, with_start=True)
-            usual = CountyModel(scenario, k, fams, with_start=False)
-            runs.append(CountyRun(k, fams, start.run(), usual.run(), list(start.pool.peak)))
+            run, start, usual = simulate_county(scenario, k, fams, seed, replication)
+            runs.append(run)
             events += processed(start.env) + processed(usual.env)
         t2 = time.process_time()
     output = summarise(scenario, runs, replication)

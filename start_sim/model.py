@@ -23,9 +23,9 @@ from .distributions import Distribution
 from .family import Family
 from .recovery import RecoveryProcess, RecoveryRates, in_recovery
 from .scenario import Scenario
-from .streams import UniformSeq
+from .streams import UniformSeq, stream
 from .treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
-from .workforce import DyadPool
+from .workforce import CASEWORKER, MENTOR, Post, Workforce
 
 DAYS_PER_YEAR = 365.25
 NAN = math.nan
@@ -58,6 +58,7 @@ class Case:
     tx_exit_day: float = NAN
     recovery: RecoveryProcess | None = None
     waiting: bool = False
+    reassignments: int = 0  # moves to another caseworker (a leaver's or an over-cap family)
     takes_up: bool = False
     request: TreatmentRequest | None = None  # while queueing for a treatment place
     seqs: dict[str, UniformSeq] = field(default_factory=dict)
@@ -80,14 +81,19 @@ class CountyModel:
         families: list[Family],
         with_start: bool,
         audit: Callable[[CountyModel, str], None] | None = None,
+        seed: int = 0,
+        replication: int = 0,
     ) -> None:
         self.sc = scenario
         self.county = scenario.counties[county_index]
-        self.with_start = with_start and self.county.dyads > 0
+        hires_later = any(step.caseworkers for step in self.county.hiring)
+        self.with_start = with_start and (self.county.dyads > 0 or hires_later)
         self.env = simpy.Environment()
         prog = scenario.program
-        mentors = self.county.dyads if self.county.mentors is None else min(self.county.mentors, self.county.dyads)
-        self.pool = DyadPool(self.county.dyads, mentors, prog.caseload_cap, prog.solo_caseload_cap)
+        self.pool = Workforce(prog.caseload_cap, prog.solo_caseload_cap)
+        self.caseload: list[list[Case]] = []  # per caseworker: its open cases
+        self.orphans: deque[Case] = deque()  # open START cases waiting for another caseworker
+        self.families_reassigned = 0
         self.waitlist: deque[Case] = deque()
         self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.slots(self.county))
         self.audit = audit
@@ -102,6 +108,9 @@ class CountyModel:
             self._callback(h)
             for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
+        self._on_staff_start, self._on_staff_leave = self._callback(self._staff_start), self._callback(self._staff_leave)
+        if self.with_start:  # staff first: those in post at launch take the day's first families
+            self._staff_plan(seed, replication, county_index)
         self.cases = [Case(f, seqs=f.fresh_seqs()) for f in families]
         timeout, on_arrive = self.env.timeout, self._on_arrive
         for case in self.cases:
@@ -114,6 +123,73 @@ class CountyModel:
 
     def _at(self, day: float, callback: Callable[[simpy.Event], None], case: Case) -> None:
         self.env.timeout(max(0.0, day - self.env.now), case).callbacks.append(callback)
+
+    # -- staff ---------------------------------------------------------------------------
+    def _staff_plan(self, seed: int, replication: int, county_index: int) -> None:
+        """Staff in post at launch, then the hiring plan's posts; each post's lag, training and
+        tenure come from its role's own streams, in the order the posts are opened."""
+        county = self.county
+        self._wf = self.sc.workforce_of(county)
+        self._staff_u = {
+            role: stream(seed, replication, county_index, f"staff.{role}") for role in (CASEWORKER, MENTOR)
+        }
+        for role, n in ((CASEWORKER, county.dyads), (MENTOR, county.mentor_count)):
+            for _ in range(n):
+                self._open_post(role, county.launch_day, in_post=True)
+        for step in county.hiring:
+            for role, n in ((CASEWORKER, step.caseworkers), (MENTOR, step.mentors)):
+                for _ in range(n):
+                    self._open_post(role, step.day)
+
+    def _open_post(self, role: str, day: float, in_post: bool = False) -> None:
+        wf = self._wf
+        u_lag, u_training, u_tenure = self._staff_u[role].random(3)
+        post = Post(role, 1.0 if role == CASEWORKER else wf.mentor_fte, opened=day)
+        if in_post:
+            post.hired = post.active = day
+        else:
+            post.hired = day + wf.hiring_lag_days.ppf(u_lag)
+            post.active = post.hired + wf.training_days.ppf(u_training)
+        rate = (wf.caseworker_turnover_per_year if role == CASEWORKER else wf.mentor_turnover_per_year) / DAYS_PER_YEAR
+        if rate > 0:
+            post.left = post.hired - math.log1p(-u_tenure) / rate
+        self.pool.posts.append(post)
+        if post.left > post.active:
+            self._at(post.active, self._on_staff_start, post)
+        if post.left < self._end:
+            self._at(post.left, self._on_staff_leave, post)
+
+    def _staff_start(self, post: Post) -> None:
+        if post.role == CASEWORKER:
+            post.index = self.pool.start_caseworker()
+            self.caseload.append([])
+        else:
+            post.index = self.pool.start_mentor(post.fte)
+        self._fill_slot()
+        self._check("staff_start")
+
+    def _staff_leave(self, post: Post) -> None:
+        """A leaver's families go to other caseworkers (or wait for one); the post is refilled."""
+        if post.index >= 0:
+            if post.role == CASEWORKER:
+                for case in self.caseload[post.index]:
+                    self._unassign(case)
+                self.caseload[post.index] = []
+                self.pool.caseworker_leaves(post.index)
+            else:
+                cw = self.pool.mentor_leaves(post.index)
+                if cw is not None:
+                    while self.pool.load[cw] > self.pool.cap[cw]:
+                        self._unassign(self.caseload[cw].pop())
+        if self._wf.replace_leavers:
+            self._open_post(post.role, self.env.now)
+        self._fill_slot()
+        self._check("staff_leave")
+
+    def _unassign(self, case: Case) -> None:
+        self.pool.remove(case.dyad)
+        case.dyad = -1
+        self.orphans.append(case)
 
     def _check(self, what: str) -> None:
         if self.audit is not None:
@@ -163,6 +239,7 @@ class CountyModel:
         f = case.family
         prog, eff = self.sc.program, self.sc.start
         self.pool.add(dyad)
+        self.caseload[dyad].append(case)
         case.state, case.service, case.route = IN_START, "start", case.route or "assigned"
         case.dyad, case.mentor = dyad, self.pool.has_mentor[dyad] and eff.mentor_support
         case.assigned_day = case.open_day = now
@@ -175,8 +252,15 @@ class CountyModel:
         case.recovery.set_case_open(now, True)
         tr = self.sc.treatment
         assessment = tr.assessment_days_start if eff.rapid_access else tr.assessment_days_usual
-        self._assessment(case, now + assessment.ppf(f.u_assessment))
+        self._assessment(case, now + assessment.ppf(f.u_assessment) + self._immaturity_delay(now))
         self._at(case.planned_close_day, self._on_closure, case)
+
+    def _immaturity_delay(self, now: float) -> float:
+        """Extra days to treatment at a young site, falling linearly to 0 at maturity."""
+        prog = self.sc.program
+        if prog.maturity_days <= 0:
+            return 0.0
+        return prog.immature_extra_days_to_treatment * max(0.0, 1.0 - (now - self.county.launch_day) / prog.maturity_days)
 
     def _open_usual(self, case: Case, route: str) -> None:
         now = self.env.now
@@ -270,18 +354,31 @@ class CountyModel:
         if start:
             case.state = CLOSED_START
             case.recovery.set_case_open(now, False)
-            self.pool.remove(case.dyad)
+            if case.dyad >= 0:
+                self.pool.remove(case.dyad)
+                self.caseload[case.dyad].remove(case)
+            else:
+                self.orphans.remove(case)
             self._fill_slot()
         self._check("closure")
 
     def _fill_slot(self) -> None:
-        while self.waitlist:
+        """Open slots go first to families whose caseworker left, then to the waitlist."""
+        while self.orphans or self.waitlist:
             dyad = self.pool.open_dyad()
             if dyad is None:
                 return
-            case = self.waitlist.popleft()
-            case.waiting = False
-            self._assign(case, dyad)
+            if self.orphans:
+                case = self.orphans.popleft()
+                self.pool.add(dyad)
+                self.caseload[dyad].append(case)
+                case.dyad = dyad
+                case.reassignments += 1
+                self.families_reassigned += 1
+            else:
+                case = self.waitlist.popleft()
+                case.waiting = False
+                self._assign(case, dyad)
 
 
 def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) -> RecoveryRates:

@@ -14,6 +14,7 @@ from .model import Case, CountyModel
 from .referrals import arrival_days
 from .scenario import Scenario
 from .streams import NEW, PRE_EXISTING, CountyDraws
+from .workforce import Post
 
 
 @dataclass
@@ -25,6 +26,8 @@ class CountyRun:
     start: list[Case]
     usual: list[Case]
     peak_load: list[int]
+    posts: list[Post]  # START staff, in post or vacant, over the run
+    families_reassigned: int
 
 
 def county_families(scenario: Scenario, county_index: int, seed: int, replication: int) -> list[Family]:
@@ -62,6 +65,23 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def simulate_county(
+    scenario: Scenario,
+    county_index: int,
+    families: list[Family],
+    seed: int,
+    replication: int,
+    audit: Callable[[CountyModel, str], None] | None = None,
+) -> tuple[CountyRun, CountyModel, CountyModel]:
+    """Both arms of one county on the same families (the models are returned for inspection)."""
+    start = CountyModel(scenario, county_index, families, with_start=True, audit=audit, seed=seed,
+                        replication=replication)
+    usual = CountyModel(scenario, county_index, families, with_start=False, audit=audit)
+    run = CountyRun(county_index, families, start.run(), usual.run(), list(start.pool.peak), start.pool.posts,
+                    start.families_reassigned)
+    return run, start, usual
+
+
 def simulate(
     scenario: Scenario,
     seed: int,
@@ -73,8 +93,5 @@ def simulate(
     with gc_paused():
         for k in range(len(scenario.counties)):
             fams = county_families(scenario, k, seed, replication)
-            with_start = CountyModel(scenario, k, fams, with_start=True, audit=audit)
-            start_cases = with_start.run()
-            usual_cases = CountyModel(scenario, k, fams, with_start=False, audit=audit).run()
-            runs.append(CountyRun(k, fams, start_cases, usual_cases, list(with_start.pool.peak)))
+            runs.append(simulate_county(scenario, k, fams, seed, replication, audit)[0])
     return runs

@@ -55,6 +55,37 @@ class ByPlacement(Strict):
     residential: float = Field(ge=0)
 
 
+class Workforce(Strict):
+    """Staff as people: turnover, hiring lag, training, part-time mentors."""
+
+    caseworker_turnover_per_year: RatePerYear = Field(
+        0.0,
+        description="caseworker leaving rate (exponential tenure); 0 holds staff constant; the U.S. range is "
+        "0.2-0.4 a year, about 0.3 on average [Casey-turnover]",
+    )
+    mentor_turnover_per_year: RatePerYear = Field(
+        0.0, description="mentor leaving rate (exponential tenure); not published [gap 8: assumption]"
+    )
+    replace_leavers: bool = Field(True, description="a leaver's post is advertised at once and refilled (headcount kept)")
+    hiring_lag_days: Distribution = Field(
+        Fixed(dist="fixed", value=60), description="from an open post to a hire, days [assumption]"
+    )
+    training_days: Distribution = Field(
+        Fixed(dist="fixed", value=30), description="from hire to taking families, days (paid, no caseload) [assumption]"
+    )
+    mentor_fte: float = Field(
+        1.0, gt=0, le=1, description="mentor post size; a part-time mentor's dyad gets a cap between solo and full [assumption]"
+    )
+
+
+class HiringStep(Strict):
+    """Posts opened on one day: filled after the hiring lag, taking families after training."""
+
+    day: float = Field(ge=0, description="day the posts are opened")
+    caseworkers: int = Field(0, ge=0)
+    mentors: int = Field(0, ge=0)
+
+
 class County(Strict):
     """One site: its referral volume, its START dyads and its treatment places."""
 
@@ -73,6 +104,10 @@ class County(Strict):
     launch_day: float = Field(0.0, ge=0, description="day the county starts START (before it: usual services)")
     initial_caseload: int = Field(0, ge=0, description="families already open in START on day 0 (tagged pre-existing)")
     initial_waitlist: int = Field(0, ge=0, description="families already waiting on day 0 (tagged pre-existing)")
+    hiring: list[HiringStep] = Field(
+        [], description="posts opened later (e.g. a second dyad in year 2, or mentors hired late)"
+    )
+    workforce: Workforce | None = Field(None, description="this county's staffing dynamics; default: the scenario's")
     treatment_slots: ByModality | None = Field(
         None, description="treatment places open to child-welfare parents; default: treatment.default_slots"
     )
@@ -108,6 +143,18 @@ class Program(Strict):
         Fixed(dist="fixed", value=90), description="length of one extension, days [assumption]"
     )
     max_extensions: int = Field(2, ge=0, description="extensions at most, when the parent is not in recovery [assumption]")
+    maturity_days: float = Field(
+        0.0,
+        ge=0,
+        description="days from a county's launch to full fidelity; 0 = mature from the start. A site reaches "
+        "fidelity after a pre-service year and two years of operation [Huebner-2015]",
+    )
+    immature_extra_days_to_treatment: float = Field(
+        75.0,
+        ge=0,
+        description="extra days from assignment to treatment request at launch, falling linearly to 0 at maturity; "
+        "time to five treatment sessions fell by 75 days as sites matured [Huebner-2015]",
+    )
     solo_caseload_cap: int = Field(
         8, ge=1, description="families per caseworker whose mentor post is vacant [assumption]"
     )
@@ -331,6 +378,7 @@ class Scenario(Strict):
     )
     counties: list[County] = Field(min_length=1)
     program: Program = Program()
+    workforce: Workforce = Workforce()
     usual: UsualServices = UsualServices()
     families: Families = Families()
     treatment: Treatment = Treatment()
@@ -357,9 +405,12 @@ class Scenario(Strict):
         return self
 
     def slots_of(self, county: County) -> int:
-        """Caseload slots: the full cap for caseworkers with a mentor, the solo cap for the rest."""
-        m = county.mentor_count
-        return m * self.program.caseload_cap + (county.dyads - m) * self.program.solo_caseload_cap
+        """Caseload slots at launch: the dyad cap for caseworkers with a mentor, the solo cap for the rest."""
+        from .workforce import dyad_cap
+
+        m, p = county.mentor_count, self.program
+        paired = dyad_cap(p.caseload_cap, p.solo_caseload_cap, self.workforce_of(county).mentor_fte)
+        return m * paired + (county.dyads - m) * p.solo_caseload_cap
 
     @property
     def horizon_days(self) -> float:
@@ -369,6 +420,9 @@ class Scenario(Strict):
     def end_days(self) -> float:
         """Day the simulation stops: horizon plus run-out."""
         return (self.horizon_years + self.runout_years) * 365.25
+
+    def workforce_of(self, county: County) -> Workforce:
+        return county.workforce or self.workforce
 
     def slots(self, county: County) -> ByModality:
         return county.treatment_slots or self.treatment.default_slots
