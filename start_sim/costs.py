@@ -11,6 +11,7 @@ import math
 
 from .children import Episode
 from .scenario import Costs, County
+from .workforce import CASEWORKER, Post
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -57,8 +58,24 @@ def dyad_cost_per_day(c: Costs, with_mentor: bool) -> float:
     return staff * (1 + c.supervision_share) * (1 + c.overhead_share) / DAYS_PER_YEAR
 
 
+def staff_cost(c: Costs, posts: list[Post], horizon_days: float) -> float:
+    """Present value of the START staff who were on the payroll before the horizon: pay from
+    hire (training included) to leaving or the horizon, with supervision and overhead, plus
+    training per hire."""
+    loading = (1 + c.supervision_share) * (1 + c.overhead_share) / DAYS_PER_YEAR
+    total = 0.0
+    for p in posts:
+        if p.hired >= horizon_days:
+            continue
+        salary = c.caseworker_per_fte_year if p.role == CASEWORKER else c.mentor_per_fte_year
+        total += flow(c, salary * p.fte * loading, max(p.hired, 0.0), min(p.left, horizon_days))
+        total += c.training_per_hire * discount(c, p.hired)
+    return total
+
+
 def program_cost(c: Costs, county: County, horizon_days: float) -> float:
-    """Present value of a county's START staff from its launch to the horizon, with training."""
+    """Closed form of :func:`staff_cost` for constant staffing (no turnover, no later hires):
+    a county's START staff from its launch to the horizon, with training."""
     if county.dyads == 0 or county.launch_day >= horizon_days:
         return 0.0
     mentors = county.dyads if county.mentors is None else min(county.mentors, county.dyads)

@@ -8,6 +8,7 @@ Cost KPIs cover every eligible family referred within the horizon, in both runs.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from functools import cache
@@ -19,6 +20,7 @@ from .model import WAITING, Case
 from .outcomes import Outcome, family_outcome
 from .replication import CountyRun, gc_paused
 from .scenario import Scenario
+from .workforce import CASEWORKER, MENTOR, Post
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            "share of referred families assigned to a dyad within 14 days of referral"),
     Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
     Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
-    Metric("dyad_utilization", "Dyad utilisation", "share", "time-average caseload / slots, launch to horizon"),
+    Metric("dyad_utilization", "Dyad utilisation", "share", "time-average caseload / caseload slots over the horizon"),
+    Metric("caseworker_fte", "START caseworkers in post", "FTE", "time-average over the horizon, training included"),
+    Metric("mentor_fte", "Mentors in post", "FTE", "time-average over the horizon, training included"),
+    Metric("vacancy_days", "Vacant post-days", "days", "days posts stood open before a hire, within the horizon"),
+    Metric("families_reassigned", "Families reassigned", "families",
+           "moves of open START cases to another caseworker (a leaver's, or over a lowered cap), whole run"),
     Metric("mean_days_to_treatment", "Days to treatment", "days", "referral to treatment entry, parents entering", True),
     Metric("sobriety_rate_at_closure", "Sobriety at closure", "share", "parents in recovery when the case closes", True),
     Metric("sobriety_rate_12m", "Sobriety at 12 months", "share",
@@ -162,11 +169,17 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     referred: list[Case] = []
     families: list[dict] = []
     wait_area = case_area = slot_days = program_cost = 0.0
+    staff_totals: dict[str, float] = {}
+    reassigned = 0
     timeseries: list[dict] = []
     for run in runs:
         county = sc.counties[run.county]
-        program_cost += costs.program_cost(sc.costs, county, H)
-        slot_days += run_slots(sc, run.county) * max(0.0, H - county.launch_day)
+        program_cost += costs.staff_cost(sc.costs, run.posts, H)
+        slot_days += _step_integral(run.slot_log, H)
+        staff = _staff_days(run.posts, H)
+        for key, value in staff.items():
+            staff_totals[key] = staff_totals.get(key, 0.0) + value
+        reassigned += run.families_reassigned
         outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
         for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
             w0, w1 = wait_interval(cs)
@@ -197,6 +210,10 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
         "dyad_utilization": _rate(case_area, slot_days),
+        "caseworker_fte": staff_totals.get("caseworker", 0.0) / H,
+        "mentor_fte": staff_totals.get("mentor", 0.0) / H,
+        "vacancy_days": staff_totals.get("vacant", 0.0),
+        "families_reassigned": reassigned,
     }
     for arm in ("start", "usual"):
         for key, value in _arm_kpis(served[arm]).items():
@@ -213,11 +230,21 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     return ReplicationOutput(k, timeseries, families)
 
 
-def run_slots(sc: Scenario, county_index: int) -> int:
-    """Caseload slots of a county: full cap for dyads with a mentor, solo cap for the rest."""
-    c = sc.counties[county_index]
-    mentors = c.dyads if c.mentors is None else min(c.mentors, c.dyads)
-    return mentors * sc.program.caseload_cap + (c.dyads - mentors) * sc.program.solo_caseload_cap
+def _step_integral(log: list[tuple[float, int]], until: float) -> float:
+    """Integral over [0, until] of a step function given as (day, value from that day)."""
+    total = 0.0
+    for (day, value), (nxt, _) in zip(log, [*log[1:], (math.inf, 0)], strict=True):
+        total += value * max(0.0, min(nxt, until) - min(day, until))
+    return total
+
+
+def _staff_days(posts: list[Post], until: float) -> dict[str, float]:
+    """FTE-days in post by role, and vacant post-days, within [0, until]."""
+    out = {CASEWORKER: 0.0, MENTOR: 0.0, "vacant": 0.0}
+    for p in posts:
+        out[p.role] += p.fte * max(0.0, min(p.left, until) - min(p.hired, until))
+        out["vacant"] += max(0.0, min(p.hired, until) - min(p.opened, until))
+    return out
 
 
 _FAMILY_KEYS = ("county", "family", "tag", "referral_day", "children", "youngest_age", "substance", "two_parent",
@@ -277,6 +304,13 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
     days = np.arange(int(sc.end_days // (365.25 / 12)) + 1) * (365.25 / 12)
     waitlist = _active(np.array([wait_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
     caseload = _active(np.array([case_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
+    log = run.slot_log
+    slots = [log[bisect.bisect_right(log, (d, math.inf)) - 1][1] for d in days.tolist()]
+    by_role = {role: np.array([(p.hired, p.left, p.fte) for p in run.posts if p.role == role]).reshape(-1, 3)
+               for role in (CASEWORKER, MENTOR)}
+    caseworkers = _active(by_role[CASEWORKER][:, :2], days).tolist()
+    mentor_fte = _active(by_role[MENTOR][:, :2], days, by_role[MENTOR][:, 2]).tolist()
+    vacancies = _active(np.array([(p.opened, p.hired) for p in run.posts]).reshape(-1, 2), days).tolist()
     care: dict[str, list[float]] = {}
     for arm, arm_outs in outs.items():
         spells = np.array([(ep.start, ep.end, o.children) for o in arm_outs for ep in o.episodes]).reshape(-1, 3)
@@ -286,7 +320,10 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
             "replication": replication, "county": county.name, "month": i, "day": d,
             "caseload": caseload[i],
             "waitlist": waitlist[i],
-            "dyads": county.dyads if d >= county.launch_day else 0,
+            "slots": slots[i],
+            "caseworkers": caseworkers[i],
+            "mentor_fte": mentor_fte[i],
+            "vacancies": vacancies[i],
             "children_in_care_start": care["start"][i],
             "children_in_care_usual": care["usual"][i],
         }

@@ -94,6 +94,7 @@ class CountyModel:
         self.caseload: list[list[Case]] = []  # per caseworker: its open cases
         self.orphans: deque[Case] = deque()  # open START cases waiting for another caseworker
         self.families_reassigned = 0
+        self.slot_log: list[tuple[float, int]] = [(0.0, 0)]  # (day, caseload slots from then on)
         self.waitlist: deque[Case] = deque()
         self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.slots(self.county))
         self.audit = audit
@@ -165,6 +166,7 @@ class CountyModel:
             self.caseload.append([])
         else:
             post.index = self.pool.start_mentor(post.fte)
+        self._log_slots()
         self._fill_slot()
         self._check("staff_start")
 
@@ -183,8 +185,16 @@ class CountyModel:
                         self._unassign(self.caseload[cw].pop())
         if self._wf.replace_leavers:
             self._open_post(post.role, self.env.now)
+        self._log_slots()
         self._fill_slot()
         self._check("staff_leave")
+
+    def _log_slots(self) -> None:
+        day, slots = self.env.now, self.pool.slots
+        if self.slot_log[-1][0] == day:
+            self.slot_log[-1] = (day, slots)
+        elif self.slot_log[-1][1] != slots:
+            self.slot_log.append((day, slots))
 
     def _unassign(self, case: Case) -> None:
         self.pool.remove(case.dyad)

@@ -32,10 +32,7 @@ def caseload_plot(results: Results) -> Figure:
     ts = results.timeseries
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True)
     _band(ax1, ts, "caseload", "open START cases", "tab:blue")
-    sc = results.scenario
-    per_county = {c.name: sc.slots_of(c) for c in sc.counties}
-    launched = ts.assign(slots=ts["county"].map(per_county) * (ts["dyads"] > 0))
-    slots = launched.groupby(["replication", "month"])["slots"].sum().groupby("month").mean()
+    slots = ts.groupby(["replication", "month"])["slots"].sum().groupby("month").mean()
     ax1.step(slots.index / 12, slots, where="post", color="grey", ls="--", label="caseload slots")
     ax1.set_ylabel("families")
     ax1.set_title(f"{results.scenario.name}: START caseload and waitlist ({results.replications} replications)")

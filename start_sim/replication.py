@@ -28,6 +28,7 @@ class CountyRun:
     peak_load: list[int]
     posts: list[Post]  # START staff, in post or vacant, over the run
     families_reassigned: int
+    slot_log: list[tuple[float, int]]  # (day, caseload slots from that day)
 
 
 def county_families(scenario: Scenario, county_index: int, seed: int, replication: int) -> list[Family]:
@@ -78,7 +79,7 @@ def simulate_county(
                         replication=replication)
     usual = CountyModel(scenario, county_index, families, with_start=False, audit=audit)
     run = CountyRun(county_index, families, start.run(), usual.run(), list(start.pool.peak), start.pool.posts,
-                    start.families_reassigned)
+                    start.families_reassigned, start.slot_log)
     return run, start, usual
 
 
