@@ -311,6 +311,7 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
     caseworkers = _active(by_role[CASEWORKER][:, :2], days).tolist()
     mentor_fte = _active(by_role[MENTOR][:, :2], days, by_role[MENTOR][:, 2]).tolist()
     vacancies = _active(np.array([(p.opened, p.hired) for p in run.posts]).reshape(-1, 2), days).tolist()
+    cumulative = cumulative_costs(sc, run, outs, days)
     care: dict[str, list[float]] = {}
     for arm, arm_outs in outs.items():
         spells = np.array([(ep.start, ep.end, o.children) for o in arm_outs for ep in o.episodes]).reshape(-1, 3)
@@ -326,6 +327,36 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
             "vacancies": vacancies[i],
             "children_in_care_start": care["start"][i],
             "children_in_care_usual": care["usual"][i],
+            **{key: values[i] for key, values in cumulative.items()},
         }
         for i, d in enumerate(days.tolist())
     ]
+
+
+def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], days: np.ndarray) -> dict[str, list[float]]:
+    """Present value spent by each day: START staff (``program_cost_cum``, to the horizon) and care
+    of the horizon's referred families' children within their follow-up window
+    (``placement_cost_cum_start``, ``_usual``). On the last day they equal the KPIs
+    ``program_cost`` and ``placement_cost_*`` (summed over counties)."""
+    H = sc.horizon_days
+    out = {"program_cost_cum": [costs.staff_cost(sc.costs, run.posts, min(d, H)) for d in days.tolist()]}
+    delta = -math.log(costs.discount(sc.costs, 1.0))
+    window = sc.runout_years * 365.25
+    for arm, arm_outs in outs.items():
+        cases = run.start if arm == "start" else run.usual
+        spells = [
+            (max(ep.start, c.family.referral_day), min(ep.end, c.family.referral_day + window),
+             costs.care_cost_per_child_day(sc.costs, ep.kind) * o.children)
+            for c, o in zip(cases, arm_outs, strict=True)
+            if not c.family.pre_existing and c.family.referral_day < H
+            for ep in o.episodes
+        ]
+        s, e, rate = np.array(spells, dtype=float).reshape(-1, 3).T
+        end = np.minimum(e[:, None], days[None, :])
+        paid = end > s[:, None]
+        if delta == 0:
+            pv = end - s[:, None]
+        else:
+            pv = (np.exp(-delta * s)[:, None] - np.exp(-delta * end)) / delta
+        out[f"placement_cost_cum_{arm}"] = (np.where(paid, pv, 0.0) * rate[:, None]).sum(axis=0).tolist()
+    return out
