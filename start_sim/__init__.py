@@ -8,4 +8,13 @@ from .experiment import Results, run  # noqa: E402
 from .loader import load_scenario  # noqa: E402
 from .scenario import Scenario  # noqa: E402
 
-__all__ = ["Comparison", "Results", "compare", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
+__all__ = ["Comparison", "Results", "calibrate", "compare", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
+
+
+def __getattr__(name: str):
+    """``ss.calibrate``, imported on first use (scipy.optimize is not needed to run scenarios)."""
+    if name == "calibrate":
+        from .calibration import calibrate
+
+        return calibrate
+    raise AttributeError(f"module 'start_sim' has no attribute {name!r}")
