@@ -43,7 +43,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            "share of referred families assigned to a dyad within 14 days of referral"),
     Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
     Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
-    Metric("dyad_utilization", "Dyad utilisation", "share", "time-average caseload / caseload slots over the horizon"),
+    Metric("dyad_utilization", "Dyad utilisation", "share",
+           "time-average caseload on a caseworker / caseload slots over the horizon"),
     Metric("caseworker_fte", "START caseworkers in post", "FTE", "time-average over the horizon, training included"),
     Metric("mentor_fte", "Mentors in post", "FTE", "time-average over the horizon, training included"),
     Metric("vacancy_days", "Vacant post-days", "days", "days posts stood open before a hire, within the horizon"),
@@ -168,7 +169,7 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
     referred: list[Case] = []
     families: list[dict] = []
-    wait_area = case_area = slot_days = program_cost = 0.0
+    wait_area = case_area = unassigned_area = slot_days = program_cost = 0.0
     staff_totals: dict[str, float] = {}
     reassigned = 0
     timeseries: list[dict] = []
@@ -186,6 +187,8 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
             wait_area += max(0.0, min(w1, H) - min(w0, H))
             c0, c1 = case_interval(cs)
             case_area += max(0.0, min(c1, H) - min(c0, H))
+            for u0, u1 in cs.unassigned:
+                unassigned_area += max(0.0, min(u1, H) - min(u0, H))
             f = cs.family
             if f.pre_existing or f.referral_day >= H:
                 continue
@@ -209,7 +212,7 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
         "share_assigned_within_14d": _rate(float((waits <= 14).sum()), len(referred)),
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
-        "dyad_utilization": _rate(case_area, slot_days),
+        "dyad_utilization": _rate(case_area - unassigned_area, slot_days),
         "caseworker_fte": staff_totals.get("caseworker", 0.0) / H,
         "mentor_fte": staff_totals.get("mentor", 0.0) / H,
         "vacancy_days": staff_totals.get("vacant", 0.0),
@@ -304,6 +307,7 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
     days = np.arange(int(sc.end_days // (365.25 / 12)) + 1) * (365.25 / 12)
     waitlist = _active(np.array([wait_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
     caseload = _active(np.array([case_interval(c) for c in run.start]).reshape(-1, 2), days).tolist()
+    unassigned = _active(np.array([u for c in run.start for u in c.unassigned]).reshape(-1, 2), days).tolist()
     log = run.slot_log
     slots = [log[bisect.bisect_right(log, (d, math.inf)) - 1][1] for d in days.tolist()]
     by_role = {role: np.array([(p.hired, p.left, p.fte) for p in run.posts if p.role == role]).reshape(-1, 3)
@@ -321,6 +325,7 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
             "replication": replication, "county": county.name, "month": i, "day": d,
             "caseload": caseload[i],
             "waitlist": waitlist[i],
+            "unassigned": unassigned[i],
             "slots": slots[i],
             "caseworkers": caseworkers[i],
             "mentor_fte": mentor_fte[i],

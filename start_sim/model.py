@@ -59,6 +59,7 @@ class Case:
     recovery: RecoveryProcess | None = None
     waiting: bool = False
     reassignments: int = 0  # moves to another caseworker (a leaver's or an over-cap family)
+    unassigned: list[tuple[float, float]] = field(default_factory=list)  # open without a caseworker: [from, to)
     takes_up: bool = False
     request: TreatmentRequest | None = None  # while queueing for a treatment place
     seqs: dict[str, UniformSeq] = field(default_factory=dict)
@@ -199,7 +200,12 @@ class CountyModel:
     def _unassign(self, case: Case) -> None:
         self.pool.remove(case.dyad)
         case.dyad = -1
+        case.unassigned.append((self.env.now, math.inf))
         self.orphans.append(case)
+
+    def _end_unassigned(self, case: Case) -> None:
+        start, _ = case.unassigned[-1]
+        case.unassigned[-1] = (start, self.env.now)
 
     def _check(self, what: str) -> None:
         if self.audit is not None:
@@ -369,6 +375,7 @@ class CountyModel:
                 self.caseload[case.dyad].remove(case)
             else:
                 self.orphans.remove(case)
+                self._end_unassigned(case)
             self._fill_slot()
         self._check("closure")
 
@@ -383,6 +390,7 @@ class CountyModel:
                 self.pool.add(dyad)
                 self.caseload[dyad].append(case)
                 case.dyad = dyad
+                self._end_unassigned(case)
                 case.reassignments += 1
                 self.families_reassigned += 1
             else:

@@ -156,7 +156,7 @@ class Program(Strict):
         "time to five treatment sessions fell by 75 days as sites matured [Huebner-2015]",
     )
     solo_caseload_cap: int = Field(
-        8, ge=1, description="families per caseworker whose mentor post is vacant [assumption]"
+        8, ge=1, description="families per caseworker whose mentor post is vacant (at most caseload_cap) [assumption]"
     )
 
 
@@ -410,7 +410,7 @@ class Scenario(Strict):
 
         m, p = county.mentor_count, self.program
         paired = dyad_cap(p.caseload_cap, p.solo_caseload_cap, self.workforce_of(county).mentor_fte)
-        return m * paired + (county.dyads - m) * p.solo_caseload_cap
+        return m * paired + (county.dyads - m) * dyad_cap(p.caseload_cap, p.solo_caseload_cap, None)
 
     @property
     def horizon_days(self) -> float:

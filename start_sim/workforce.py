@@ -32,7 +32,9 @@ class Post:
 
 
 def dyad_cap(full_cap: int, solo_cap: int, mentor_fte: float | None) -> int:
-    """Cap of a caseworker with a mentor of ``mentor_fte`` (None: no mentor)."""
+    """Cap of a caseworker with a mentor of ``mentor_fte`` (None: no mentor); a caseworker
+    alone never carries more than a full dyad."""
+    solo_cap = min(solo_cap, full_cap)
     if mentor_fte is None:
         return solo_cap
     return solo_cap + math.floor((full_cap - solo_cap) * mentor_fte + 1e-9)
@@ -44,7 +46,7 @@ class Workforce:
     __slots__ = ("full_cap", "solo_cap", "load", "cap", "peak", "mentor_of", "mentor_fte", "partner", "posts")
 
     def __init__(self, full_cap: int, solo_cap: int) -> None:
-        self.full_cap, self.solo_cap = full_cap, solo_cap
+        self.full_cap, self.solo_cap = full_cap, dyad_cap(full_cap, solo_cap, None)
         self.load: list[int] = []
         self.cap: list[int] = []
         self.peak: list[int] = []

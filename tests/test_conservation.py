@@ -21,6 +21,7 @@ import start_sim as ss
 from start_sim.metrics import summarise
 from start_sim.model import CLOSED_START, IN_START, USUAL, WAITING, Case, CountyModel
 from start_sim.replication import simulate
+from start_sim.workforce import dyad_cap
 
 FINAL_STATES = (WAITING, IN_START, CLOSED_START, USUAL)
 EPS = 1e-9
@@ -50,7 +51,11 @@ class Auditor:
             assert n >= 0, f"{where}: dyad {i} caseload is negative ({n})"
             assert n <= cap, f"{where}: dyad {i} caseload {n} exceeds its cap {cap} by {n - cap}"
             self.saw_full_dyad |= n == cap
-        open_by_dyad = Counter(c.dyad for c in model.cases if c.state == IN_START)
+        open_by_dyad = Counter(c.dyad for c in model.cases if c.state == IN_START and c.dyad >= 0)
+        orphans = {id(c) for c in model.cases if c.state == IN_START and c.dyad == -1}
+        assert orphans == {id(c) for c in model.orphans} and len(model.orphans) == len(orphans), (
+            f"{where}: {len(model.orphans)} families wait for reassignment but {len(orphans)} open cases have no caseworker"
+        )
         for i, n in enumerate(pool.load):
             assert open_by_dyad.get(i, 0) == n, (
                 f"{where}: dyad {i} load is {n} but {open_by_dyad.get(i, 0)} open START cases name it "
@@ -87,7 +92,9 @@ class Auditor:
             if c.waiting:
                 assert c.state == WAITING and model.with_start, f"{fam} is waiting with state {c.state!r}"
             if c.state in (IN_START, CLOSED_START):
-                assert c.service == "start" and 0 <= c.dyad < len(pool.load), f"{fam}: START case without a dyad"
+                assert c.service == "start" and -1 <= c.dyad < len(pool.load), f"{fam}: START case names no caseworker"
+                assert c.dyad >= 0 or c.reassignments or id(c) in orphans or c.state == CLOSED_START, (
+                    f"{fam}: START case without a caseworker that is not waiting for reassignment")
                 assert ref - EPS <= c.assigned_day <= now + EPS, (
                     f"{fam}: assigned on day {c.assigned_day} (referred {ref}, now {now})"
                 )
@@ -177,9 +184,9 @@ def check_kpis(sc: ss.Scenario, runs, replication: int = 0) -> None:
     util = k["dyad_utilization"]
     assert math.isnan(util) or -EPS <= util <= 1 + EPS, f"dyad_utilization {util} outside [0, 1]"
     for row in out.timeseries:
-        c = sc.counties[[x.name for x in sc.counties].index(row["county"])]
-        slots = sc.slots_of(c)
-        assert 0 <= row["caseload"] <= slots, f"month {row['month']}: caseload {row['caseload']} outside [0, {slots}]"
+        on_staff, slots = row["caseload"] - row["unassigned"], row["slots"]
+        assert 0 <= row["unassigned"] <= row["caseload"], f"month {row['month']}: unassigned {row['unassigned']}"
+        assert 0 <= on_staff <= slots, f"month {row['month']}: caseload on caseworkers {on_staff} outside [0, {slots}]"
         assert row["waitlist"] >= 0, f"month {row['month']}: waitlist {row['waitlist']} < 0"
 
 
@@ -244,9 +251,10 @@ def scenarios(draw) -> ss.Scenario:
     dyads = draw(st.sampled_from([2, 1, 3, 4, 0]))
     mentors = draw(st.one_of(st.none(), st.integers(0, dyads)))
     cap = draw(st.sampled_from([3, 1, 2, 4, 5]))
-    solo = draw(st.integers(1, 5))
+    solo = draw(st.integers(1, cap))
     m = dyads if mentors is None else mentors
-    slots = m * cap + (dyads - m) * solo
+    mentor_fte = draw(st.sampled_from([1.0, 0.5]))
+    slots = m * dyad_cap(cap, solo, mentor_fte) + (dyads - m) * solo
     service = draw(st.sampled_from([
         {"dist": "lognormal", "mean": 120.0, "sd": 60.0},
         {"dist": "exponential", "mean": 40.0},
@@ -278,8 +286,18 @@ def scenarios(draw) -> ss.Scenario:
         "extension_days": draw(st.sampled_from([{"dist": "fixed", "value": 30.0}, {"dist": "fixed", "value": 0.0},
                                                  {"dist": "exponential", "mean": 20.0}])),
     }
+    county["hiring"] = draw(st.sampled_from([[], [{"day": 60.0, "caseworkers": 1, "mentors": 1}],
+                                             [{"day": 0.0, "mentors": 2}, {"day": 200.0, "caseworkers": 2}]]))
+    workforce = {
+        "caseworker_turnover_per_year": draw(st.sampled_from([0.0, 0.5, 3.0])),
+        "mentor_turnover_per_year": draw(st.sampled_from([0.0, 0.5, 3.0])),
+        "replace_leavers": draw(st.booleans()),
+        "hiring_lag_days": {"dist": "exponential", "mean": draw(st.sampled_from([5.0, 60.0]))},
+        "training_days": {"dist": "fixed", "value": draw(st.sampled_from([0.0, 30.0]))},
+        "mentor_fte": mentor_fte,
+    }
     return ss.Scenario(name="prop", horizon_years=draw(st.sampled_from([1.5, 0.5])), runout_years=0.5,
-                       counties=[county], program=program)
+                       counties=[county], program=program, workforce=workforce)
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

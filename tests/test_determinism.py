@@ -37,7 +37,7 @@ def two_counties() -> ss.Scenario:
             {"name": "B", "referrals_per_year": 25, "dyads": 1, "mentors": 0, "initial_caseload": 4,
              "initial_waitlist": 2},
         ],
-        program={"caseload_cap": 3, "solo_caseload_cap": 4, "max_wait_days": 30.0},
+        program={"caseload_cap": 4, "solo_caseload_cap": 4, "max_wait_days": 30.0},
     )
 
 
