@@ -4,19 +4,33 @@ Every scenario is run with the same seed, so replication ``i`` of each sees the 
 families with the same draws; the difference of a KPI between two scenarios is then
 taken replication by replication, and its confidence interval is far narrower than
 the one from two independent samples.
+
+All scenarios go to one executor as one scenario x replication grid (one Dask cluster for
+the whole comparison), and with a work folder each finished replication of each scenario
+is kept as it arrives, so an interrupted comparison resumes where it stopped.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiment import Results, run
+from .experiment import Progress, Results, RunError, WorkFolder, replace_folder, simulate_grid, work_plan
+from .precision import ReplicationsRule
 from .scenario import Scenario
+
+HEADLINE = (
+    "families_started", "mean_days_to_assignment", "share_assigned_within_14d", "families_diverted",
+    "dyad_utilization", "placement_rate_12m_start", "sobriety_rate_at_closure_start", "placement_days_start",
+    "program_cost", "savings_vs_usual", "net_savings", "savings_per_dollar",
+)
+"""KPIs shown first in a comparison's table, report and figure of differences."""
 
 
 @dataclass
@@ -24,6 +38,7 @@ class Comparison:
     """Results of several scenarios on the same seed, and their paired differences."""
 
     results: dict[str, Results]
+    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -78,12 +93,84 @@ def unpaired_difference(a: pd.Series, b: pd.Series, confidence: float = 0.95) ->
 
 def compare(
     scenarios: dict[str, Scenario],
-    replications: int = 10,
+    replications: int | str = 10,
     seed: int = 1,
     workers: int = 1,
     scheduler: str | None = None,
+    progress: Progress | None = None,
+    *,
+    executor: str = "auto",
+    work: WorkFolder | str | Path | None = None,
+    resume: bool = False,
+    rule: ReplicationsRule | None = None,
+    sources: dict[str, str] | None = None,
+    chunk: int | None = None,
 ) -> Comparison:
-    """Run every scenario on the same seed (common random numbers) and pair them."""
+    """Run every scenario on the same seed (common random numbers) and pair them.
+
+    The scenarios x replications grid goes to one executor; ``replications="auto"`` runs
+    until the rule of :mod:`start_sim.precision` is met for every scenario. ``work`` and
+    ``resume`` are as for :func:`start_sim.run`."""
     if len(scenarios) < 1:
         raise ValueError("compare needs at least one scenario")
-    return Comparison({name: run(sc, replications, seed, workers, scheduler) for name, sc in scenarios.items()})
+    if work is not None and not isinstance(work, WorkFolder):
+        work = WorkFolder.open(work, work_plan("compare", scenarios, seed), resume)
+    grid = simulate_grid(scenarios, replications, seed, workers=workers, scheduler=scheduler, executor=executor,
+                         progress=progress, work=work, rule=rule, chunk=chunk)
+    extra = {"replications_rule": grid.rule} if grid.rule else {}
+    sources = sources or {}
+    results = {
+        name: Results.from_records(sc, seed, grid.records[name], source=sources.get(name, ""), extra=extra)
+        for name, sc in scenarios.items()
+    }
+    return Comparison(results, {**extra, "simulated": grid.simulated, "resumed": grid.resumed})
+
+
+def manifest(cmp: Comparison) -> dict:
+    """What a comparison folder holds: the reference, seed, replications and each scenario's manifest."""
+    first = next(iter(cmp.results.values()))
+    m = {
+        "kind": "compare",
+        "package": "start-sim",
+        "version": first.manifest()["version"],
+        "reference": cmp.names[0],
+        "seed": first.seed,
+        "replications": first.replications,
+        "scenarios": {name: r.manifest() for name, r in cmp.results.items()},
+    }
+    if cmp.extra.get("replications_rule"):
+        m["replications_rule"] = cmp.extra["replications_rule"]
+    return m
+
+
+def write(cmp: Comparison, out: str | Path, report: bool = True) -> Path:
+    """Write a comparison folder: ``comparison.csv`` (each KPI per scenario, paired
+    differences from the first), ``kpis.csv`` and ``timeseries.csv`` of every scenario,
+    ``manifest.json``, figures and ``report.html``, and each scenario's own results in
+    ``scenarios/<name>/``. Built aside and moved into place."""
+
+    def fill(tmp: Path) -> None:
+        for name, res in cmp.results.items():
+            res.write_files(tmp / "scenarios" / name, report=report)
+        cmp.summary().to_csv(tmp / "comparison.csv", index=False)
+        cmp.kpis.to_csv(tmp / "kpis.csv", index=False)
+        pd.concat([r.timeseries.assign(scenario=name) for name, r in cmp.results.items()],
+                  ignore_index=True).to_csv(tmp / "timeseries.csv", index=False)
+        (tmp / "manifest.json").write_text(json.dumps(manifest(cmp), indent=2))
+        if report:
+            from .report import write_compare_report
+
+            write_compare_report(cmp, tmp)
+
+    return replace_folder(out, fill)
+
+
+def read(folder: str | Path) -> Comparison:
+    """A comparison written by :func:`write` (family rows left out)."""
+    folder = Path(folder)
+    m = json.loads((folder / "manifest.json").read_text())
+    if m.get("kind") != "compare":
+        raise RunError(f"{folder} does not hold a comparison")
+    results = {name: Results.read(folder / "scenarios" / name) for name in m["scenarios"]}
+    extra = {"replications_rule": m["replications_rule"]} if m.get("replications_rule") else {}
+    return Comparison(results, extra)

@@ -177,7 +177,9 @@ def test_crash_while_writing_leaves_no_output_folder(tiny, tmp_path, monkeypatch
     with pytest.raises(RuntimeError, match="plot failed"):
         cli.main(["run", str(tiny), "-n", "1", "--out", str(out)])
     assert not out.exists(), "a crash while writing must not leave a half-written folder"
-    assert leftovers(out.parent) == [], f"temporary files left behind: {leftovers(out.parent)}"
+    # the finished replications are kept aside for --resume, nothing else
+    assert leftovers(out.parent) == ["run.partial"], f"temporary files left behind: {leftovers(out.parent)}"
+    assert "rerun with --resume" in capsys.readouterr().err
 
 
 def test_crash_while_writing_keeps_the_previous_results(tiny, tmp_path, monkeypatch, capsys):
@@ -193,7 +195,7 @@ def test_crash_while_writing_keeps_the_previous_results(tiny, tmp_path, monkeypa
         cli.main(["run", str(tiny), "-n", "2", "--out", str(out)])
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before, "a failed run must leave the previous results as they were"
-    assert leftovers(tmp_path) == ["run", "tiny.toml"], f"temporary files left behind: {leftovers(tmp_path)}"
+    assert leftovers(tmp_path) == ["run", "run.partial", "tiny.toml"], f"temporary files left behind: {leftovers(tmp_path)}"
 
 
 def test_crash_inside_the_simulation_writes_nothing(tiny, tmp_path, monkeypatch, capsys):
@@ -237,7 +239,9 @@ def test_unwritable_output_exits_1(tiny, tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     assert cli.main(["run", str(tiny), "-n", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err
-    assert err == f"start-sim: cannot write results to {out}: Permission denied; nothing written\n", err
+    first, kept = err.splitlines()
+    assert first == f"start-sim: cannot write results to {out}: Permission denied; nothing written", err
+    assert kept.endswith("rerun with --resume to reuse them"), err
 
 
 # --------------------------------------------------------------------------- the installed console script

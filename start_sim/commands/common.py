@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,14 +36,82 @@ def seed(text: str) -> int:
     return value
 
 
-def add_run_options(p: argparse.ArgumentParser, replications: int = 20) -> None:
-    """--replications, --seed, --workers and --scheduler, as every simulating command takes them."""
-    p.add_argument("--replications", "-n", type=positive_int, default=replications,
-                   help=f"replications, 1 or more (default {replications})")
+def replications(text: str) -> int | str:
+    """An argparse type: a whole number, 1 or more, or ``auto``."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (or 'auto')") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give 1 or more, or 'auto'")
+    return value
+
+
+def share(text: str) -> float:
+    """An argparse type: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{value:g} is not allowed: give a share between 0 and 1, e.g. 0.05")
+    return value
+
+
+def all_cores() -> int:
+    return os.cpu_count() or 1
+
+
+def add_run_options(p: argparse.ArgumentParser, replications_default: int = 20) -> None:
+    """--replications (or auto, with --precision), --seed, --workers, --scheduler and
+    --resume, as every simulating command takes them."""
+    p.add_argument("--replications", "-n", type=replications, default=replications_default,
+                   help=f"replications, 1 or more, or 'auto' to run until --precision is reached (default "
+                        f"{replications_default})")
+    p.add_argument("--precision", type=share, default=0.05,
+                   help="with --replications auto: the 95%% CI half-width as a share of the mean that every watched "
+                        "KPI must reach, and keep for 5 more replications (default 0.05)")
+    p.add_argument("--precision-kpis", default=None, metavar="KPI,KPI",
+                   help="with --replications auto: the KPIs to watch (default: " + ", ".join(_default_kpis()) + ")")
+    p.add_argument("--max-replications", type=positive_int, default=1000,
+                   help="with --replications auto: stop here even if the precision is not reached (default 1000)")
     p.add_argument("--seed", type=seed, default=1, help="base random seed, 0 or more (default 1)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1,
-                   help="Dask worker processes on this machine (1 = serial)")
+    p.add_argument("--workers", "-w", type=positive_int, default=all_cores(),
+                   help=f"Dask worker processes on this machine; 1 runs in this process (default: all cores, "
+                        f"{all_cores()} here)")
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run from OUT.partial/ without redoing its finished replications")
+
+
+def _default_kpis() -> tuple[str, ...]:
+    from ..precision import DEFAULT_KPIS
+
+    return DEFAULT_KPIS
+
+
+def rule_of(args: argparse.Namespace):
+    """The replications rule the options ask for (``ValueError`` with a message if they are wrong)."""
+    from ..metrics import kpi_columns
+    from ..precision import ReplicationsRule
+
+    kpis = tuple(k.strip() for k in args.precision_kpis.split(",") if k.strip()) if args.precision_kpis else _default_kpis()
+    known = set(kpi_columns())
+    unknown = [k for k in kpis if k not in known]
+    if unknown:
+        import difflib
+
+        hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else "")
+                 for k in unknown]
+        raise ValueError(f"--precision-kpis: unknown KPI {', '.join(hints)}")
+    return ReplicationsRule(precision=args.precision, kpis=kpis, max_replications=max(args.max_replications, 10))
+
+
+def work_folder(out: Path) -> Path:
+    """Where a run keeps its finished replications until its results are written."""
+    return out.with_name(out.name + ".partial")
 
 
 def fail(message: object, status: int = 2) -> int:
@@ -49,8 +120,56 @@ def fail(message: object, status: int = 2) -> int:
     return status
 
 
+class ProgressBar:
+    """Replications done, rate and time left on a terminal (rich); silent when stderr is not one.
+
+    Use as a context manager and pass it as ``progress``: it is called with (done, total)."""
+
+    def __init__(self, what: str = "replications"):
+        self.what = what
+        self.enabled = sys.stderr.isatty()
+        self._bar = None
+        self._task = None
+
+    def __enter__(self) -> ProgressBar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False,
+            )
+            self._bar.start()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            return
+        if self._task is None:
+            self._task = self._bar.add_task(self.what, total=total, completed=done, rate="")
+            self._start = (done, time.monotonic())
+            return
+        d0, t0 = self._start
+        elapsed = time.monotonic() - t0
+        rate = f"{(done - d0) / elapsed:.1f}/s" if elapsed > 0 and done > d0 else ""
+        self._bar.update(self._task, total=total, completed=done, rate=rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
 def progress(done: int, total: int) -> None:
-    """A one-line counter on a terminal; silent when stderr is not one."""
+    """A one-line counter on a terminal; silent when stderr is not one (kept for callers of the old API)."""
     if sys.stderr.isatty():
         print(f"\rreplications {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 

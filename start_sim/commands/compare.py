@@ -1,25 +1,21 @@
 """Compare scenarios on common random numbers: each KPI per scenario and its paired
-difference from the first scenario, with 95% confidence intervals."""
+difference from the first scenario, with 95% confidence intervals; figures and report.html.
+
+All scenarios x replications go to one executor (one Dask cluster). Each finished
+replication is kept in OUT.partial/ as it completes; rerun with --resume after an
+interruption to continue without redoing them."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import add_run_options, fail, fmt
+from .common import ProgressBar, add_run_options, fail, fmt, rule_of, work_folder
+from .run import interrupted, kept
 
 HELP = "compare scenarios on the same families: KPIs and paired differences from the first, with CIs"
-
-HEADLINE = (
-    "families_started", "mean_days_to_assignment", "share_assigned_within_14d", "families_diverted",
-    "dyad_utilization", "placement_rate_12m_start", "sobriety_rate_at_closure_start", "placement_days_start",
-    "program_cost", "savings_vs_usual", "net_savings", "savings_per_dollar",
-)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,7 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ..compare import compare
+    from ..compare import HEADLINE, compare, write
+    from ..experiment import RunError, WorkFolder, work_plan
     from ..loader import load_scenario
 
     if len(args.scenarios) < 2:
@@ -44,30 +41,48 @@ def main(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         return fail(f"--out {out} is a file, not a folder")
     try:
-        cmp = compare(loaded, args.replications, args.seed, args.workers, args.scheduler)
-    except KeyboardInterrupt:
-        return fail("interrupted; nothing written", 130)
-    table = cmp.summary()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        rule = rule_of(args)
+    except ValueError as exc:
+        return fail(exc)
     try:
-        table.to_csv(tmp / "comparison.csv", index=False)
-        cmp.kpis.to_csv(tmp / "kpis.csv", index=False)
-        manifest = {name: r.manifest() for name, r in cmp.results.items()}
-        for name, src in zip(loaded, args.scenarios, strict=True):
-            manifest[name]["scenario_file"] = os.fspath(src)
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    _print(table, list(loaded))
-    print(f"results written to {out}/")
+        work = WorkFolder.open(work_folder(out), work_plan("compare", loaded, args.seed), args.resume)
+    except RunError as exc:
+        return fail(exc)
+    sources = {name: os.fspath(src) for name, src in zip(loaded, args.scenarios, strict=True)}
+    try:
+        with ProgressBar() as bar:
+            cmp = compare(loaded, args.replications, args.seed, args.workers, args.scheduler, progress=bar,
+                                  work=work, rule=rule, sources=sources)
+    except ScenarioError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        return interrupted(work)
+    except OSError as exc:
+        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
+        kept(work)
+        return status
+    except BaseException:
+        kept(work)
+        raise
+    try:
+        write(cmp, out)
+    except OSError as exc:
+        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
+        kept(work)
+        return status
+    except BaseException:
+        kept(work)
+        raise
+    work.discard()
+    _print(cmp.summary(), list(loaded), HEADLINE)
+    if cmp.extra.get("resumed"):
+        print(f"resumed: {cmp.extra['resumed']} replications taken from {work.path}/, "
+              f"{cmp.extra['simulated']} simulated now")
+    print(f"results written to {out}/ (report: {out / 'report.html'})")
     return 0
 
 
-def _print(table, names: list[str]) -> None:
+def _print(table, names: list[str], headline: tuple[str, ...]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -79,7 +94,9 @@ def _print(table, names: list[str]) -> None:
         t.add_column(name)
         t.add_column(f"{name} - {ref}")
     rows = table.set_index(["kpi", "scenario"])
-    for kpi in HEADLINE:
+    for kpi in headline:
+        if (kpi, ref) not in rows.index:
+            continue
         cells = [rows.at[(kpi, ref), "label"], fmt(rows.at[(kpi, ref), "mean"])]
         for name in names[1:]:
             r = rows.loc[(kpi, name)]

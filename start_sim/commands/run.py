@@ -1,4 +1,9 @@
-"""Run one scenario: both arms, N replications; write CSVs, plots and a manifest."""
+"""Run one scenario: both arms, N replications (or enough for a chosen precision); write
+CSVs, figures, report.html and a manifest.
+
+Each finished replication is kept in OUT.partial/ as it completes; the results folder OUT is
+built at the end and moved into place, and OUT.partial/ removed. If the run is interrupted
+(Ctrl-C, a killed process), rerun the same command with --resume to continue it."""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import add_run_options, fail, print_summary, progress
+from .common import ProgressBar, add_run_options, fail, print_summary, rule_of, work_folder
 
-HELP = "run a scenario: both arms, N replications; write CSVs, plots and a manifest"
+HELP = "run a scenario: both arms, N replications; write CSVs, figures, report.html and a manifest"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -20,8 +25,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Nothing is written unless the run succeeds: bad input stops before the run, and
-    :meth:`Results.write` builds the folder aside and moves it into place at the end."""
+    """Nothing is written on bad input: it stops before the run. Finished replications go to
+    OUT.partial/ as they arrive; :meth:`Results.write` builds OUT aside and moves it into place."""
     from .. import experiment
     from ..loader import load_scenario
 
@@ -33,16 +38,61 @@ def main(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         return fail(f"--out {out} is a file, not a folder; give a folder for the results (it is created or replaced)")
     try:
-        results = experiment.run(scenario, args.replications, args.seed, args.workers, args.scheduler,
-                                 progress=progress, source=os.fspath(args.scenario))
+        rule = rule_of(args)
+    except ValueError as exc:
+        return fail(exc)
+    partial = work_folder(out)
+    try:
+        work = experiment.WorkFolder.open(partial, experiment.work_plan("run", {"run": scenario}, args.seed), args.resume)
+    except experiment.RunError as exc:
+        return fail(exc)
+    try:
+        with ProgressBar() as bar:
+            results = experiment.run(scenario, args.replications, args.seed, args.workers, args.scheduler,
+                                     progress=bar, source=os.fspath(args.scenario), work=work, rule=rule)
     except ScenarioError as exc:
         return fail(exc)
     except KeyboardInterrupt:
-        return fail("interrupted; nothing written", 130)
+        return interrupted(work)
+    except OSError as exc:
+        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
+        kept(work)
+        return status
+    except BaseException:
+        kept(work)
+        raise
     try:
         results.write(out)
     except OSError as exc:
-        return fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
+        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
+        kept(work)
+        return status
+    except BaseException:
+        kept(work)
+        raise
+    work.discard()
     print_summary(results)
-    print(f"results written to {out}/")
+    if results.extra.get("resumed"):
+        print(f"resumed: {results.extra['resumed']} replications taken from {partial}/, "
+              f"{results.extra['simulated']} simulated now")
+    print(f"results written to {out}/ (report: {out / 'report.html'})")
     return 0
+
+
+def interrupted(work) -> int:
+    """Exit status 130; say what was kept for --resume (an empty work folder is removed)."""
+    n = work.count()
+    if n == 0:
+        work.discard()
+        return fail("interrupted; nothing written", 130)
+    return fail(f"interrupted; {n} finished replications kept in {work.path}/: rerun the same command with "
+                f"--resume to continue", 130)
+
+
+def kept(work) -> None:
+    """After a failure: tell where the finished replications are."""
+    n = work.count()
+    if n == 0:
+        work.discard()
+    else:
+        fail(f"{n} finished replications kept in {work.path}/; rerun with --resume to reuse them")
