@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
 
 from . import costs
+from .budget import budget_rows
 from .model import WAITING, Case
 from .outcomes import Outcome, family_outcome
 from .replication import CountyRun, gc_paused
@@ -138,6 +139,8 @@ class ReplicationOutput:
     kpis: dict[str, float]
     timeseries: list[dict]
     families: list[dict]
+    county_kpis: list[dict] = field(default_factory=list)  # the KPIs of each county alone
+    budget: list[dict] = field(default_factory=list)  # nominal costs by programme year (see ``budget``)
 
 
 def wait_interval(case: Case) -> tuple[float, float]:
@@ -164,25 +167,39 @@ def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replicat
 
 
 def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
+    parts: list[tuple[CountyRun, dict[str, list[Outcome]]]] = []
+    families: list[dict] = []
+    timeseries: list[dict] = []
+    for run in runs:
+        county = sc.counties[run.county]
+        outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
+        parts.append((run, outs))
+        for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
+            if not cs.family.pre_existing and cs.family.referral_day < sc.horizon_days:
+                families.append(_family_row(county.name, run.county, cs, cu, os_, ou))
+        timeseries += monthly(sc, run, outs, replication)
+    by_county = [{"replication": replication, "county": sc.counties[run.county].name, **_kpis(sc, [(run, outs)])}
+                 for run, outs in parts]
+    return ReplicationOutput({"replication": replication, **_kpis(sc, parts)}, timeseries, families, by_county,
+                             budget_rows(sc, parts, replication))
+
+
+def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]]) -> dict[str, float]:
+    """The KPIs of the given counties together (one county alone, or the whole scenario)."""
     H = sc.horizon_days
     served: dict[str, list[Outcome]] = {"start": [], "usual": []}
     cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
     referred: list[Case] = []
-    families: list[dict] = []
     wait_area = case_area = unassigned_area = slot_days = program_cost = 0.0
-    staff_totals: dict[str, float] = {}
+    staff_totals = {CASEWORKER: 0.0, MENTOR: 0.0, "vacant": 0.0}
     reassigned = 0
-    timeseries: list[dict] = []
-    for run in runs:
-        county = sc.counties[run.county]
+    for run, outs in parts:
         program_cost += costs.staff_cost(sc.costs, run.posts, H)
         slot_days += _step_integral(run.slot_log, H)
-        staff = _staff_days(run.posts, H)
-        for key, value in staff.items():
-            staff_totals[key] = staff_totals.get(key, 0.0) + value
+        for key, value in _staff_days(run.posts, H).items():
+            staff_totals[key] += value
         reassigned += run.families_reassigned
-        outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
-        for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
+        for cs, os_, ou in zip(run.start, outs["start"], outs["usual"], strict=True):
             w0, w1 = wait_interval(cs)
             wait_area += max(0.0, min(w1, H) - min(w0, H))
             c0, c1 = case_interval(cs)
@@ -198,12 +215,9 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
             if cs.service == "start":
                 served["start"].append(os_)
                 served["usual"].append(ou)
-            families.append(_family_row(county.name, run.county, cs, cu, os_, ou))
-        timeseries += monthly(sc, run, outs, replication)
     started = [c for c in referred if c.service == "start"]
     waits = np.array([c.wait_days for c in started])
     k: dict[str, float] = {
-        "replication": replication,
         "families_referred": len(referred),
         "families_started": len(started),
         "families_diverted": sum(c.route in ("reneged", "diverted") for c in referred),
@@ -213,9 +227,9 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
         "dyad_utilization": _rate(case_area - unassigned_area, slot_days),
-        "caseworker_fte": staff_totals.get("caseworker", 0.0) / H,
-        "mentor_fte": staff_totals.get("mentor", 0.0) / H,
-        "vacancy_days": staff_totals.get("vacant", 0.0),
+        "caseworker_fte": staff_totals[CASEWORKER] / H,
+        "mentor_fte": staff_totals[MENTOR] / H,
+        "vacancy_days": staff_totals["vacant"],
         "families_reassigned": reassigned,
     }
     for arm in ("start", "usual"):
@@ -230,7 +244,7 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     avoided = sum(o.children * o.placed_12m for o in cohort["usual"]) - sum(
         o.children * o.placed_12m for o in cohort["start"])
     k["cost_per_placement_avoided"] = program_cost / avoided if avoided > 0 else math.nan
-    return ReplicationOutput(k, timeseries, families)
+    return k
 
 
 def _step_integral(log: list[tuple[float, int]], until: float) -> float:
