@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty")
+COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "size")
 """Subcommands in the order ``--help`` lists them; each is ``start_sim.commands.<name>``."""
 
 
