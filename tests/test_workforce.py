@@ -137,3 +137,17 @@ def test_county_results_add_up_to_the_scenario_and_budget_to_the_costs():
         assert b[f"placement_{arm}"].sum() == pytest.approx(out.kpis[f"placement_cost_{arm}"], rel=1e-9)
         assert b[f"treatment_{arm}"].sum() == pytest.approx(out.kpis[f"treatment_cost_{arm}"], rel=1e-9)
     assert not math.isnan(out.kpis["net_savings"])
+
+
+def test_state_rollout_runs_and_counties_add_up_to_the_state():
+    sc = ss.load_scenario(ROOT / "scenarios" / "state_rollout.toml")
+    assert len(sc.counties) >= 50 and len({c.launch_day for c in sc.counties}) == 3, "57 counties in three phases"
+    out = summarise(sc, simulate(sc, 1, 0), 0)
+    by = pd.DataFrame(out.county_kpis)
+    assert len(by) == len(sc.counties)
+    for key in ("families_referred", "families_started", "families_diverted", "program_cost", "placement_cost_start",
+                "placement_cost_usual", "savings_vs_usual", "families_reassigned", "vacancy_days", "caseworker_fte"):
+        assert by[key].sum() == pytest.approx(out.kpis[key], rel=1e-9), f"{key}: counties add to {by[key].sum()}"
+    launched_late = [c.name for c in sc.counties if c.launch_day > 0]
+    early = pd.DataFrame(out.timeseries).query("month == 1 and county in @launched_late")
+    assert (early["caseload"] == 0).all() and (early["slots"] == 0).all(), "a county served families before its launch"
