@@ -149,5 +149,6 @@ def test_state_rollout_runs_and_counties_add_up_to_the_state():
                 "placement_cost_usual", "savings_vs_usual", "families_reassigned", "vacancy_days", "caseworker_fte"):
         assert by[key].sum() == pytest.approx(out.kpis[key], rel=1e-9), f"{key}: counties add to {by[key].sum()}"
     launched_late = [c.name for c in sc.counties if c.launch_day > 0]
-    early = pd.DataFrame(out.timeseries).query("month == 1 and county in @launched_late")
+    ts = pd.DataFrame(out.timeseries)
+    early = ts[(ts["month"] == 1) & ts["county"].isin(launched_late)]
     assert (early["caseload"] == 0).all() and (early["slots"] == 0).all(), "a county served families before its launch"
