@@ -135,7 +135,7 @@ def print_sizing(sizing) -> None:
                 f"{t.column} {_pct(b)}" for t, b in zip(c.targets, c.below, strict=True))
         floor = f"; at least {c.floor} to hold its open cases" if c.floor > 1 else ""
         console.print(f"  - {c.county}: analytic estimate {c.analytic_dyads} dyads (Erlang on "
-                      f"{fmt(c.arrival_per_year)} eligible families/yr x {c.mean_days_in_start:.0f} days in START, "
+                      f"{c.arrival_per_year:.0f} eligible families/yr x {c.mean_days_in_start:.0f} days in START, "
                       f"utilisation {_pct(c.analytic_utilisation)}), simulated "
                       + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
     for s in sizing.skipped:
