@@ -474,7 +474,7 @@ class Sizing:
     replications: int
     seed: int
     counties: list[CountySizing]
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # counties not sized, or what was left out of them
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -609,6 +609,9 @@ def size_staffing(scenario: Scenario, targets: str | Target | Iterable[str | Tar
             if county.launch_day >= scenario.horizon_days or county.referrals_per_year * county.eligible_share <= 0:
                 skipped.append(f"{county.name}: no eligible referrals after its launch within the horizon")
                 continue
+            if county.hiring:
+                skipped.append(f"{county.name}: its hiring steps were left out; the count is a constant headcount "
+                               "from launch")
             out.append(size_county(scenario, k, tg, replications, seed, use, progress))
     return Sizing(scenario, tg, replications, seed, out, skipped)
 

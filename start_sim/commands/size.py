@@ -139,6 +139,6 @@ def print_sizing(sizing) -> None:
                       f"utilisation {_pct(c.analytic_utilisation)}), simulated "
                       + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
     for s in sizing.skipped:
-        console.print(f"  - skipped {s}")
+        console.print(f"  - note: {s}")
     console.print("Service levels count families referred after launch within the horizon; the same random numbers "
                   "for every count. Staff cost: salary + fringe with supervision and overhead, per year.")
