@@ -10,13 +10,15 @@ confidence interval (dark band) and the middle 90% of replications (light band).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # in a notebook keep its inline backend, elsewhere never open a window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
