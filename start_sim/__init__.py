@@ -7,8 +7,10 @@ from .errors import ScenarioError  # noqa: E402
 from .experiment import Results, run  # noqa: E402
 from .loader import load_scenario  # noqa: E402
 from .scenario import Scenario  # noqa: E402
+from .staffing import size_staffing  # noqa: E402
 
-__all__ = ["Comparison", "Results", "calibrate", "compare", "Scenario", "ScenarioError", "load_scenario", "run", "__version__"]
+__all__ = ["Comparison", "Results", "calibrate", "compare", "Scenario", "ScenarioError", "load_scenario", "run",
+           "size_staffing", "__version__"]
 
 
 def __getattr__(name: str):
