@@ -128,7 +128,7 @@ class Settings:
     local_points: int = 64
     posterior_points: int = 512
     posterior_draws: int = 400
-    proposal_inflation: float = 2.0
+    proposal_inflation: float = 1.5
     local_half_width: float = 0.08
 
 
@@ -512,7 +512,9 @@ def _sir(mapper: _Mapper, ev: _Eval, params, targets, u_best: np.ndarray, s: Set
     with warnings.catch_warnings():  # Sobol balance wants powers of 2; other sizes still work
         warnings.simplefilter("ignore", UserWarning)
         local = qmc.Sobol(d, scramble=True, seed=s.seed + 1).random(max(s.local_points, 2 * d + 2))
-        z = qmc.MultivariateNormalQMC(mean=np.zeros(d), seed=s.seed + 2).random(s.posterior_points)
+        # a long QMC sequence, of which the first posterior_points inside the prior box are used:
+        # the proposal is the normal truncated to the box (its normalising constant cancels)
+        z = qmc.MultivariateNormalQMC(mean=np.zeros(d), seed=s.seed + 2).random(8 * max(s.posterior_points, 1))
     local = qmc.scale(local, lo, hi)
     loc_pts = mapper.map(_point, ev, [list(u) for u in local])
     y = np.array([p[2] for p in loc_pts])
@@ -524,7 +526,8 @@ def _sir(mapper: _Mapper, ev: _Eval, params, targets, u_best: np.ndarray, s: Set
     # importance design: QMC multivariate normal around the optimum
     z = u_best + z @ np.linalg.cholesky(cov).T  # the same QMC normal design, scaled to the proposal
     inside = np.all((z >= 0) & (z <= 1), axis=1)
-    z_in = z[inside]
+    outside = int((~inside[: np.searchsorted(np.cumsum(inside), s.posterior_points) + 1]).sum())
+    z_in = z[inside][: s.posterior_points]
     pts = mapper.map(_point, ev, [list(u) for u in z_in])
     dev = np.array([p[2] for p in pts])
     logq = stats.multivariate_normal(mean=u_best, cov=cov).logpdf(z_in)
@@ -541,7 +544,7 @@ def _sir(mapper: _Mapper, ev: _Eval, params, targets, u_best: np.ndarray, s: Set
     draws = particles.iloc[idx][[p.path for p in params]].reset_index(drop=True)
     draws.insert(0, "particle", idx)
     draws.insert(0, "draw", np.arange(len(draws)))
-    info = {"posterior_evaluations": len(loc_pts) + len(pts), "proposal_outside_prior": int((~inside).sum()),
+    info = {"posterior_evaluations": len(loc_pts) + len(pts), "proposal_outside_prior": outside,
             "hessian_unit": h.tolist(), "particle_index": idx.tolist()}
     return particles, draws, ess, info
 

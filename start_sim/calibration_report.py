@@ -125,7 +125,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}th{{background:#e
 {res.seconds / 60:.1f} minutes. Best deviance (-2 log-likelihood ratio) {res.best_deviance:.2f}.
 Posterior: sampling-importance-resampling on a QMC (Sobol) multivariate-normal design around the optimum;
 effective sample size {res.ess:.0f} of {len(res.particles)} particles
-({info.get('proposal_outside_prior', 0)} proposal points fell outside the prior box and have weight 0).</p>
+({info.get('proposal_outside_prior', 0)} proposal points fell outside the prior box and were skipped: the proposal is the normal truncated to the box).</p>
 <p><b>{html.escape(verdict)}</b></p>
 <h2>Targets vs simulated</h2>
 <p>observed, low, high: the target and its interval; best: simulated at the best fit; post_*: mean and 95% interval of
