@@ -283,3 +283,12 @@ def test_cli_auto_replications(tmp_path, capsys):
     assert cli.main(["run", str(scenario), "-n", "auto", "--precision-kpis", "families_refered", "--out",
                      str(out)]) == 2
     assert "did you mean 'families_referred'" in capsys.readouterr().err
+
+
+def test_cli_workers_default_to_all_cores():
+    from start_sim.cli import _parser
+
+    args = _parser().parse_args(["run", "x.toml"])
+    assert args.workers == (os.cpu_count() or 1), f"--workers defaults to {args.workers}, not every core"
+    assert args.replications == 20 and args.precision == 0.05 and not args.resume
+    assert _parser().parse_args(["compare", "a.toml", "b.toml", "-n", "auto"]).replications == "auto"
