@@ -242,13 +242,13 @@ def savings_plot(results: Results | Mapping[str, Results]) -> Figure:
             ax.axvline(mean, color=color, lw=1.6)
             ax.axvspan(mean - half, mean + half, color=color, alpha=0.15)
         ax.axvline(1.0, color="k", ls="--", lw=1)
-        ax.annotate("break-even ($1 saved per $1 spent)", (1.0, 1), xycoords=("data", "axes fraction"),
-                    xytext=(3, -10), textcoords="offset points", fontsize=8)
+        ax.annotate("break-even:\n\\$1 avoided per \\$1 spent", (1.0, 0.6), xycoords=("data", "axes fraction"),
+                    xytext=(-4, 0), textcoords="offset points", fontsize=8, ha="right")
         title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
-        ax.set_title(f"{title}: placement cost avoided per $1 of START ({_reps(many)})")
+        ax.set_title(f"{title}: placement cost avoided per \\$1 of START ({_reps(many)})")
         ax.set_xlabel("USD avoided per USD of START staff cost (present value)")
         ax.set_ylabel("replications")
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     return fig
 
 
