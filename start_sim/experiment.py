@@ -48,7 +48,7 @@ from .scenario import Scenario
 
 CHUNK_SECONDS = 0.2
 """A task should take about this long at least: faster replications are grouped into chunks."""
-RECORD_FORMAT = 1
+RECORD_FORMAT = 2  # 2: with county KPIs and the budget view
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: replications finished (resumed ones included) and planned."""
@@ -75,6 +75,8 @@ def encode(out: ReplicationOutput, seed: int) -> bytes:
         "kpis": out.kpis,
         "timeseries": _table(out.timeseries),
         "families": _table(out.families),
+        "county_kpis": _table(out.county_kpis),
+        "budget": _table(out.budget),
     }
     return gzip.compress(json.dumps(doc, default=_plain, separators=(",", ":")).encode(), compresslevel=1)
 
@@ -102,6 +104,8 @@ class Record:
     kpis: dict[str, float]
     timeseries: pd.DataFrame
     families: pd.DataFrame
+    county_kpis: pd.DataFrame
+    budget: pd.DataFrame
 
 
 def decode(data: bytes) -> Record:
@@ -112,7 +116,9 @@ def decode(data: bytes) -> Record:
     ts = pd.DataFrame(doc["timeseries"]["data"], columns=doc["timeseries"]["columns"])
     fams = pd.DataFrame(doc["families"]["data"], columns=doc["families"]["columns"])
     fams.insert(0, "replication", i)
-    return Record(i, doc["kpis"], ts, fams)
+    counties = pd.DataFrame(doc["county_kpis"]["data"], columns=doc["county_kpis"]["columns"])
+    budget = pd.DataFrame(doc["budget"]["data"], columns=doc["budget"]["columns"])
+    return Record(i, doc["kpis"], ts, fams, counties, budget)
 
 
 def simulate_chunk(scenario: Scenario, name: str, seed: int, replications: Sequence[int]) -> list[tuple]:
@@ -445,6 +451,8 @@ class Results:
     families: pd.DataFrame
     source: str = ""
     extra: dict = field(default_factory=dict)
+    county_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's KPIs, per replication
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)  # nominal costs by county and programme year
 
     @property
     def replications(self) -> int:
@@ -477,7 +485,14 @@ class Results:
         kpis.insert(0, "seed", seed)
         ts = _concat([r.timeseries for r in records])
         fams = _concat([r.families for r in records])
-        return cls(scenario, seed, kpis, ts, fams, source=source, extra=dict(extra or {}))
+        return cls(scenario, seed, kpis, ts, fams, source=source, extra=dict(extra or {}),
+                   county_kpis=_concat([r.county_kpis for r in records]), budget=_concat([r.budget for r in records]))
+
+    def budget_by_year(self) -> pd.DataFrame:
+        """Mean nominal costs by programme year over replications, all counties together."""
+        cols = [c for c in self.budget.columns if c not in ("replication", "county", "year")]
+        per_rep = self.budget.groupby(["replication", "year"])[cols].sum()
+        return per_rep.groupby("year").mean()
 
     @classmethod
     def read(cls, folder: str | Path, families: bool = False) -> Results:
@@ -490,7 +505,8 @@ class Results:
         fams = pd.read_csv(folder / "families.csv") if families else pd.DataFrame()
         extra = {"replications_rule": manifest["replications_rule"]} if manifest.get("replications_rule") else {}
         return cls(scenario, manifest["seed"], pd.read_csv(folder / "kpis.csv"), pd.read_csv(folder / "timeseries.csv"),
-                   fams, source=manifest.get("scenario_file", ""), extra=extra)
+                   fams, source=manifest.get("scenario_file", ""), extra=extra,
+                   county_kpis=pd.read_csv(folder / "county_kpis.csv"), budget=pd.read_csv(folder / "budget.csv"))
 
     def write_files(self, folder: Path, report: bool = True) -> None:
         """Write tables, manifest and (with ``report``) figures and report.html into ``folder``."""
@@ -499,6 +515,9 @@ class Results:
         self.summary().to_csv(folder / "summary.csv", index_label="kpi")
         self.timeseries.to_csv(folder / "timeseries.csv", index=False)
         self.families.to_csv(folder / "families.csv", index=False)
+        self.county_kpis.to_csv(folder / "county_kpis.csv", index=False)
+        self.budget.to_csv(folder / "budget.csv", index=False)
+        self.budget_by_year().to_csv(folder / "budget_by_year.csv")
         (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2))
         if report:
             from .report import write_run_report

@@ -178,6 +178,8 @@ def fmt(value: float) -> str:
     """A number as a planner reads it: thousands separators, sensible decimals, '-' for none."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if value == 0:
+        return "0"
     a = abs(value)
     if a >= 10_000:
         return f"{value:,.0f}"
@@ -220,3 +222,23 @@ def print_summary(results: Results) -> None:
             cap.add_row(m.label, m.unit, cell(m.key))
     console.print(cap)
     console.print(out)
+
+
+def print_budget(results: Results) -> None:
+    """Nominal costs by programme year (mean over replications), ready for a budget request."""
+    from rich.console import Console
+    from rich.table import Table
+
+    b = results.budget_by_year()
+    t = Table(title=f"{results.scenario.name}: costs by programme year (nominal USD, mean of {results.replications} "
+                    "replications; care and treatment for families referred within the horizon)")
+    cols = {"staff": "START staff", "training": "training", "treatment_start": "treatment (START run)",
+            "placement_start": "care (START run)", "placement_usual": "care (usual services)",
+            "placement_avoided": "care cost avoided"}
+    t.add_column("year")
+    for label in cols.values():
+        t.add_column(label, justify="right")
+    for year, row in b.iterrows():
+        t.add_row(str(year), *(fmt(row[c]) for c in cols))
+    t.add_row("total", *(fmt(b[c].sum()) for c in cols), end_section=True)
+    Console().print(t)

@@ -83,23 +83,21 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _print(table, names: list[str], headline: tuple[str, ...]) -> None:
+    """One block per KPI: each scenario's mean and its paired difference from the reference
+    (narrow enough for a terminal or a log, however many scenarios)."""
     from rich.console import Console
     from rich.table import Table
 
     ref = names[0]
-    t = Table(title=f"Paired differences from '{ref}' (mean [95% CI]; same families, same draws)")
-    t.add_column("KPI")
-    t.add_column(ref)
-    for name in names[1:]:
-        t.add_column(name)
-        t.add_column(f"{name} - {ref}")
+    t = Table(title=f"Each scenario and its paired difference from '{ref}' (mean [95% CI]; same families, same draws)")
+    for col in ("KPI", "scenario", "mean", f"difference from {ref}"):
+        t.add_column(col)
     rows = table.set_index(["kpi", "scenario"])
     for kpi in headline:
         if (kpi, ref) not in rows.index:
             continue
-        cells = [rows.at[(kpi, ref), "label"], fmt(rows.at[(kpi, ref), "mean"])]
-        for name in names[1:]:
+        for j, name in enumerate(names):
             r = rows.loc[(kpi, name)]
-            cells += [fmt(r["mean"]), f"{fmt(r['diff_mean'])} [{fmt(r['diff_ci_low'])}, {fmt(r['diff_ci_high'])}]"]
-        t.add_row(*cells)
+            diff = "-" if name == ref else f"{fmt(r['diff_mean'])} [{fmt(r['diff_ci_low'])}, {fmt(r['diff_ci_high'])}]"
+            t.add_row(r["label"] if j == 0 else "", name, fmt(r["mean"]), diff, end_section=j == len(names) - 1)
     Console().print(t)

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import ProgressBar, add_run_options, fail, print_summary, rule_of, work_folder
+from .common import ProgressBar, add_run_options, fail, print_budget, print_summary, rule_of, work_folder
 
 HELP = "run a scenario: both arms, N replications; write CSVs, figures, report.html and a manifest"
 
@@ -72,6 +72,7 @@ def main(args: argparse.Namespace) -> int:
         raise
     work.discard()
     print_summary(results)
+    print_budget(results)
     if results.extra.get("resumed"):
         print(f"resumed: {results.extra['resumed']} replications taken from {partial}/, "
               f"{results.extra['simulated']} simulated now")
