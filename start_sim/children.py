@@ -68,22 +68,12 @@ def care_days_in_window(prior: list[Episode], entry: float, day: float, window: 
 def tpr_day(prior: list[Episode], entry: float, p: Placement) -> float:
     """First day the '15 of the most recent 22 months' clock is met in the spell begun at ``entry``.
 
-    Days in the window never fall while the child stays in care, so bisection finds it.
+    While the child stays in care the days in the window never fall, and once the window
+    holds only this spell they reach the 15 months: so bisection on that interval finds it.
     """
     if not prior:
         return entry + p.tpr_days_in_care  # a first spell: the clock is simply 15 months
-    lo, hi = entry, entry + p.tpr_days_in_care
-    if care_days_in_window(prior, entry, hi, p.tpr_window_days) >= p.tpr_days_in_care:
-        while hi - lo > 1e-6:
-            mid = (lo + hi) / 2
-            if care_days_in_window(prior, entry, mid, p.tpr_window_days) >= p.tpr_days_in_care:
-                hi = mid
-            else:
-                lo = mid
-        return hi
-    # earlier care is sliding out of the window: the clock is met at the latest once the
-    # window holds only this spell
-    lo, hi = hi, entry + p.tpr_window_days
+    lo, hi = entry, entry + p.tpr_window_days
     while hi - lo > 1e-6:
         mid = (lo + hi) / 2
         if care_days_in_window(prior, entry, mid, p.tpr_window_days) >= p.tpr_days_in_care:

@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from . import __version__, plots
+from .formatting import fmt
 from .metrics import METRICS
 from .precision import DEFAULT_KPIS, replications_needed
 from .scenario import Scenario
@@ -80,24 +81,6 @@ figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}figcaption
 
 
 # --------------------------------------------------------------------------- formatting
-
-
-def fmt(value: Any) -> str:
-    """A number as a planner reads it: thousands separators, sensible decimals, '-' for none."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    a = abs(value)
-    if a == math.inf:
-        return "inf" if value > 0 else "-inf"
-    if a >= 10_000:
-        return f"{value:,.0f}"
-    if a >= 100:
-        return f"{value:.0f}"
-    if a >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
 
 
 def _e(text: Any) -> str:

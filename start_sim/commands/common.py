@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..formatting import fmt
 
 if TYPE_CHECKING:
     from ..experiment import Results
@@ -172,22 +173,6 @@ def progress(done: int, total: int) -> None:
     """A one-line counter on a terminal; silent when stderr is not one (kept for callers of the old API)."""
     if sys.stderr.isatty():
         print(f"\rreplications {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-
-def fmt(value: float) -> str:
-    """A number as a planner reads it: thousands separators, sensible decimals, '-' for none."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if value == 0:
-        return "0"
-    a = abs(value)
-    if a >= 10_000:
-        return f"{value:,.0f}"
-    if a >= 100:
-        return f"{value:.0f}"
-    if a >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3f}"
 
 
 def print_summary(results: Results) -> None:
