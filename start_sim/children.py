@@ -47,15 +47,6 @@ def _segments(times: list[float], states: list[int], t0: float, t1: float) -> li
     return out
 
 
-def _state_at(times: list[float], states: list[int], day: float) -> int:
-    state = states[0]
-    for t, s in zip(times, states, strict=True):
-        if t > day:
-            break
-        state = s
-    return state
-
-
 def care_days_in_window(prior: list[Episode], entry: float, day: float, window: float) -> float:
     """Days in care in (day - window, day], the current spell having begun at ``entry``."""
     lo = day - window
@@ -180,12 +171,3 @@ def _care_spell(
 
 def in_care_at(episodes: list[Episode], day: float) -> bool:
     return any(ep.start <= day < ep.end for ep in episodes)
-
-
-def left_home_for_good(episodes: list[Episode], day: float) -> bool:
-    """True once the children have exited to guardianship or adoption by ``day``."""
-    return any(ep.exit in (GUARDIANSHIP, ADOPTION) and ep.end <= day for ep in episodes)
-
-
-__all__ = ["Episode", "placement_history", "tpr_day", "care_days_in_window", "in_care_at", "left_home_for_good",
-           "_state_at"]
