@@ -30,6 +30,7 @@ from . import costs as costmod
 from .outcomes import family_outcome
 from .replication import simulate
 from .scenario import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
+from .workforce import Post
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -55,6 +56,7 @@ class Ledger:
     started: int  # referred families served by START
     pre_existing: int  # START families open on day 0 (staffed by the program, not in the cohort)
     placed_12m: tuple[float, float]  # children placed within 12 months of referral: START run, usual run
+    posts: list[Post]  # START staff of every county (priced by ``costs.staff_cost``)
 
 
 def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
@@ -92,7 +94,8 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
     e = np.array(ep, dtype=float).reshape(-1, 6)
     t = np.array(tx, dtype=float).reshape(-1, 3)
     return Ledger(scenario, e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3], e[:, 4], e[:, 5],
-                  t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], kids, fams, started, pre, (placed[0], placed[1]))
+                  t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], kids, fams, started, pre, (placed[0], placed[1]),
+                  [p for run in runs for p in run.posts])
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     tx_price = np.array([getattr(c.treatment_per_episode, m) for m in MODALITIES])
     tx_pv = tx_price[led.tx_mod] * np.exp(-d * led.tx_day)
     treat = np.array([tx_pv[led.tx_arm == 0].sum(), tx_pv[led.tx_arm == 1].sum()])
-    program = sum(costmod.program_cost(c, county, sc.horizon_days) for county in sc.counties)
+    program = costmod.staff_cost(c, led.posts, sc.horizon_days)
     benefits = care[1] - care[0]
     extra_tx = treat[0] - treat[1]
     cost = program + (extra_tx if options.perspective == "state" else 0.0)

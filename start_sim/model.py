@@ -1,8 +1,9 @@
 """The SimPy model of one county in one arm: dyad slots, waitlist and treatment places.
 
 Only what touches shared capacity is an event here: referral, reneging, the request for
-a treatment place, the end of a treatment episode (its place is freed) and the closure
-checks (a START closure frees a dyad slot). Events are callbacks on SimPy timeouts, the
+a treatment place, giving up the treatment queue, the end of a treatment episode (its place
+is freed), the closure checks (a START closure frees a dyad slot), and staff starting or
+leaving (they change the slots). Events are callbacks on SimPy timeouts, the
 case they concern carried as the timeout's value, rather than one long-lived process per
 family, which keeps the kernel fast. What touches no shared resource (the assessment of
 a parent who will not enter treatment; children's placements, re-reports, costs) is not

@@ -30,6 +30,13 @@ def test_ledger_prices_exactly_like_the_run(quick):
     assert state["net_savings"] == pytest.approx(b["net_savings"] - extra, rel=1e-9, abs=1e-6)
 
 
+def test_ledger_prices_staff_as_the_run_does_with_turnover_and_part_time_mentors(quick):
+    sc = quick.with_changes({"workforce": {"caseworker_turnover_per_year": 0.8, "mentor_fte": 0.5},
+                             "counties.0.hiring": [{"day": 200, "caseworkers": 1, "mentors": 1}]})
+    k = ss.run(sc, 1, 3).kpis.iloc[0]
+    assert bca(ledger(sc, 3, 0))["pv_program_cost"] == pytest.approx(k["program_cost"], rel=1e-12)
+
+
 def test_psa_with_zero_width_distributions_reproduces_the_point_result(quick):
     d = psa(quick, None, 3, seed=5, cost_sd_scale=0.0)
     k = ss.run(quick, 3, 5).kpis
