@@ -258,7 +258,7 @@ class CountyModel:
         self.pool.add(dyad)
         self.caseload[dyad].append(case)
         case.state, case.service, case.route = IN_START, "start", case.route or "assigned"
-        case.dyad, case.mentor = dyad, self.pool.has_mentor[dyad] and eff.mentor_support
+        case.dyad, case.mentor = dyad, self.pool.mentor_of[dyad] is not None and eff.mentor_support
         case.assigned_day = case.open_day = now
         planned = prog.service_days.ppf(f.u_service) * (1.0 - elapsed_share)
         case.disengaged = f.u_disengage < prog.disengagement_probability

@@ -57,10 +57,6 @@ class Workforce:
 
     # -- reading -----------------------------------------------------------------------
     @property
-    def has_mentor(self) -> list[bool]:
-        return [m is not None for m in self.mentor_of]
-
-    @property
     def slots(self) -> int:
         return sum(self.cap)
 
