@@ -6,8 +6,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..formatting import fmt
 
@@ -227,3 +228,58 @@ def print_budget(results: Results) -> None:
         t.add_row(str(year), *(fmt(row[c]) for c in cols))
     t.add_row("total", *(fmt(b[c].sum()) for c in cols), end_section=True)
     Console().print(t)
+
+
+def interrupted(work) -> int:
+    """Exit status 130; say what was kept for --resume (an empty work folder is removed)."""
+    n = work.count()
+    if n == 0:
+        work.discard()
+        return fail("interrupted; nothing written", 130)
+    return fail(f"interrupted; {n} finished replications kept in {work.path}/: rerun the same command with "
+                f"--resume to continue", 130)
+
+
+def kept(work) -> None:
+    """After a failure: tell where the finished replications are."""
+    n = work.count()
+    if n == 0:
+        work.discard()
+    else:
+        fail(f"{n} finished replications kept in {work.path}/; rerun with --resume to reuse them")
+
+
+def simulate_then_write(work, simulate: Callable, write: Callable, out: Path) -> tuple[Any, int]:
+    """``simulate(progress_bar)`` keeping finished replications in ``work``, then ``write(result)``.
+
+    Returns (result, 0), or (None, exit status) once the message is printed: 2 bad input,
+    130 interrupted, 1 cannot keep or write files. After a failure the finished replications
+    stay in ``work`` for --resume; after success ``work`` is removed.
+    """
+    from ..errors import ScenarioError
+
+    try:
+        with ProgressBar() as bar:
+            result = simulate(bar)
+    except ScenarioError as exc:
+        return None, fail(exc)
+    except KeyboardInterrupt:
+        return None, interrupted(work)
+    except OSError as exc:
+        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
+        kept(work)
+        return None, status
+    except BaseException:
+        kept(work)
+        raise
+    try:
+        write(result)
+    except OSError as exc:
+        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
+        kept(work)
+        return None, status
+    except BaseException:
+        kept(work)
+        raise
+    work.discard()
+    return result, 0

@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import ProgressBar, add_run_options, fail, fmt, rule_of, work_folder
-from .run import interrupted, kept
+from .common import add_run_options, fail, fmt, rule_of, simulate_then_write, work_folder
 
 HELP = "compare scenarios on the same families: KPIs and paired differences from the first, with CIs"
 
@@ -49,31 +48,15 @@ def main(args: argparse.Namespace) -> int:
     except RunError as exc:
         return fail(exc)
     sources = {name: os.fspath(src) for name, src in zip(loaded, args.scenarios, strict=True)}
-    try:
-        with ProgressBar() as bar:
-            cmp = compare(loaded, args.replications, args.seed, args.workers, args.scheduler, progress=bar,
-                                  work=work, rule=rule, sources=sources)
-    except ScenarioError as exc:
-        return fail(exc)
-    except KeyboardInterrupt:
-        return interrupted(work)
-    except OSError as exc:
-        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
-        kept(work)
+    cmp, status = simulate_then_write(
+        work,
+        lambda bar: compare(loaded, args.replications, args.seed, args.workers, args.scheduler, progress=bar,
+                            work=work, rule=rule, sources=sources),
+        lambda cmp: write(cmp, out),
+        out,
+    )
+    if status:
         return status
-    except BaseException:
-        kept(work)
-        raise
-    try:
-        write(cmp, out)
-    except OSError as exc:
-        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
-        kept(work)
-        return status
-    except BaseException:
-        kept(work)
-        raise
-    work.discard()
     _print(cmp.summary(), list(loaded), HEADLINE)
     if cmp.extra.get("resumed"):
         print(f"resumed: {cmp.extra['resumed']} replications taken from {work.path}/, "

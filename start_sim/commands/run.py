@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import ProgressBar, add_run_options, fail, print_budget, print_summary, rule_of, work_folder
+from .common import add_run_options, fail, print_budget, print_summary, rule_of, simulate_then_write, work_folder
 
 HELP = "run a scenario: both arms, N replications; write CSVs, figures, report.html and a manifest"
 
@@ -46,31 +46,15 @@ def main(args: argparse.Namespace) -> int:
         work = experiment.WorkFolder.open(partial, experiment.work_plan("run", {"run": scenario}, args.seed), args.resume)
     except experiment.RunError as exc:
         return fail(exc)
-    try:
-        with ProgressBar() as bar:
-            results = experiment.run(scenario, args.replications, args.seed, args.workers, args.scheduler,
-                                     progress=bar, source=os.fspath(args.scenario), work=work, rule=rule)
-    except ScenarioError as exc:
-        return fail(exc)
-    except KeyboardInterrupt:
-        return interrupted(work)
-    except OSError as exc:
-        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
-        kept(work)
+    results, status = simulate_then_write(
+        work,
+        lambda bar: experiment.run(scenario, args.replications, args.seed, args.workers, args.scheduler,
+                                   progress=bar, source=os.fspath(args.scenario), work=work, rule=rule),
+        lambda results: results.write(out),
+        out,
+    )
+    if status:
         return status
-    except BaseException:
-        kept(work)
-        raise
-    try:
-        results.write(out)
-    except OSError as exc:
-        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
-        kept(work)
-        return status
-    except BaseException:
-        kept(work)
-        raise
-    work.discard()
     print_summary(results)
     print_budget(results)
     if results.extra.get("resumed"):
@@ -79,21 +63,3 @@ def main(args: argparse.Namespace) -> int:
     print(f"results written to {out}/ (report: {out / 'report.html'})")
     return 0
 
-
-def interrupted(work) -> int:
-    """Exit status 130; say what was kept for --resume (an empty work folder is removed)."""
-    n = work.count()
-    if n == 0:
-        work.discard()
-        return fail("interrupted; nothing written", 130)
-    return fail(f"interrupted; {n} finished replications kept in {work.path}/: rerun the same command with "
-                f"--resume to continue", 130)
-
-
-def kept(work) -> None:
-    """After a failure: tell where the finished replications are."""
-    n = work.count()
-    if n == 0:
-        work.discard()
-    else:
-        fail(f"{n} finished replications kept in {work.path}/; rerun with --resume to reuse them")
