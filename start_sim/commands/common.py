@@ -16,39 +16,33 @@ if TYPE_CHECKING:
     from ..experiment import Results
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: a whole number, 1 or more."""
+def _whole(text: str, minimum: int, auto: bool = False) -> int | str:
+    """A whole number of at least ``minimum`` (or, with ``auto``, the word 'auto')."""
+    if auto and text.strip().lower() == "auto":
+        return "auto"
+    alt = " (or 'auto')" if auto else ""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give 1 or more")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{alt}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give {minimum} or more" + (", or 'auto'" if auto else ""))
     return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number, 1 or more."""
+    return _whole(text, 1)
 
 
 def seed(text: str) -> int:
     """An argparse type: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give 0 or more")
-    return value
+    return _whole(text, 0)
 
 
 def replications(text: str) -> int | str:
     """An argparse type: a whole number, 1 or more, or ``auto``."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (or 'auto')") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give 1 or more, or 'auto'")
-    return value
+    return _whole(text, 1, auto=True)
 
 
 def share(text: str) -> float:
