@@ -152,3 +152,10 @@ def test_state_rollout_runs_and_counties_add_up_to_the_state():
     ts = pd.DataFrame(out.timeseries)
     early = ts[(ts["month"] == 1) & ts["county"].isin(launched_late)]
     assert (early["caseload"] == 0).all() and (early["slots"] == 0).all(), "a county served families before its launch"
+
+
+def test_share_assigned_counts_only_families_referred_after_launch():
+    sc = scenario(referrals_per_year=10, dyads=6, launch_day=365.25)
+    k = ss.run(sc, replications=2, seed=3).kpis
+    assert (k["share_assigned_within_14d"] == 1.0).all(), (
+        f"ample capacity after launch, yet share assigned within 14 days = {k['share_assigned_within_14d'].tolist()}")
