@@ -210,17 +210,20 @@ def print_budget(results: Results) -> None:
     from rich.table import Table
 
     b = results.budget_by_year()
-    t = Table(title=f"{results.scenario.name}: costs by programme year (nominal USD, mean of {results.replications} "
-                    "replications; care and treatment for families referred within the horizon)")
+    t = Table(title=f"{results.scenario.name}: costs by programme year (nominal, thousands of USD, mean of "
+                    f"{results.replications} replications; care and treatment of families referred within the horizon)")
     cols = {"staff": "START staff", "training": "training", "treatment_start": "treatment (START run)",
             "placement_start": "care (START run)", "placement_usual": "care (usual services)",
             "placement_avoided": "care cost avoided"}
     t.add_column("year")
     for label in cols.values():
         t.add_column(label, justify="right")
+    def k(value: float) -> str:
+        return f"{value / 1000:,.0f}"
+
     for year, row in b.iterrows():
-        t.add_row(str(year), *(fmt(row[c]) for c in cols))
-    t.add_row("total", *(fmt(b[c].sum()) for c in cols), end_section=True)
+        t.add_row(str(year), *(k(row[c]) for c in cols))
+    t.add_row("total", *(k(b[c].sum()) for c in cols), end_section=True)
     Console().print(t)
 
 
