@@ -110,6 +110,14 @@ def work_folder(out: Path) -> Path:
     return out.with_name(out.name + ".partial")
 
 
+def console():
+    """A rich console: the terminal's width, or 120 columns when output goes to a file or log
+    (rich would otherwise wrap tables at 80)."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
 def fail(message: object, status: int = 2) -> int:
     """Print one paragraph on stderr and return the exit status (2: bad input)."""
     print(f"start-sim: {message}", file=sys.stderr)
@@ -164,21 +172,13 @@ class ProgressBar:
             self._bar.stop()
 
 
-def progress(done: int, total: int) -> None:
-    """A one-line counter on a terminal; silent when stderr is not one (kept for callers of the old API)."""
-    if sys.stderr.isatty():
-        print(f"\rreplications {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
-
 def print_summary(results: Results) -> None:
     """Programme, capacity and cost KPIs, then START vs usual services side by side."""
-    from rich.console import Console
     from rich.table import Table
 
     from ..metrics import METRICS
 
     s = results.summary()
-    console = Console()
 
     def cell(key: str) -> str:
         if key not in s.index:
@@ -190,23 +190,23 @@ def print_summary(results: Results) -> None:
     cap.add_column("KPI")
     cap.add_column("unit")
     cap.add_column("value")
-    out = Table(title="Outcomes of families served by START vs the same families under usual services")
-    out.add_column("KPI")
-    out.add_column("unit")
-    out.add_column("START")
-    out.add_column("usual services")
+    outcomes = Table(title="Outcomes of families served by START vs the same families under usual services")
+    outcomes.add_column("KPI")
+    outcomes.add_column("unit")
+    outcomes.add_column("START")
+    outcomes.add_column("usual services")
     for m in METRICS.values():
         if m.arms:
-            out.add_row(m.label, m.unit, cell(f"{m.key}_start"), cell(f"{m.key}_usual"))
+            outcomes.add_row(m.label, m.unit, cell(f"{m.key}_start"), cell(f"{m.key}_usual"))
         else:
             cap.add_row(m.label, m.unit, cell(m.key))
-    console.print(cap)
-    console.print(out)
+    con = console()
+    con.print(cap)
+    con.print(outcomes)
 
 
 def print_budget(results: Results) -> None:
     """Nominal costs by programme year (mean over replications), ready for a budget request."""
-    from rich.console import Console
     from rich.table import Table
 
     b = results.budget_by_year()
@@ -224,7 +224,7 @@ def print_budget(results: Results) -> None:
     for year, row in b.iterrows():
         t.add_row(str(year), *(k(row[c]) for c in cols))
     t.add_row("total", *(k(b[c].sum()) for c in cols), end_section=True)
-    Console().print(t)
+    console().print(t)
 
 
 def interrupted(work) -> int:

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import add_run_options, fail, fmt, rule_of, simulate_then_write, work_folder
+from .common import add_run_options, console, fail, fmt, rule_of, simulate_then_write, work_folder
 
 HELP = "compare scenarios on the same families: KPIs and paired differences from the first, with CIs"
 
@@ -68,7 +68,6 @@ def main(args: argparse.Namespace) -> int:
 def _print(table, names: list[str], headline: tuple[str, ...]) -> None:
     """One block per KPI: each scenario's mean and its paired difference from the reference
     (narrow enough for a terminal or a log, however many scenarios)."""
-    from rich.console import Console
     from rich.table import Table
 
     ref = names[0]
@@ -83,4 +82,4 @@ def _print(table, names: list[str], headline: tuple[str, ...]) -> None:
             r = rows.loc[(kpi, name)]
             diff = "-" if name == ref else f"{fmt(r['diff_mean'])} [{fmt(r['diff_ci_low'])}, {fmt(r['diff_ci_high'])}]"
             t.add_row(r["label"] if j == 0 else "", name, fmt(r["mean"]), diff, end_section=j == len(names) - 1)
-    Console().print(t)
+    console().print(t)
