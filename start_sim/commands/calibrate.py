@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import fail, fmt, positive_int, seed
+from .common import console, fail, fmt, positive_int, seed
 
 HELP = "calibrate free parameters to observed targets (Sobol + Nelder-Mead fit, SIR posterior); write a report"
 
@@ -69,7 +69,6 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _print(res) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"Targets vs simulated (best fit; 95% posterior interval); deviance {res.best_deviance:.2f}, "
@@ -86,5 +85,5 @@ def _print(res) -> None:
         q = res.posterior[par.path].quantile([0.025, 0.975])
         p.add_row(par.path, f"[{fmt(par.low)}, {fmt(par.high)}]", fmt(res.best[par.path]),
                   f"[{fmt(q.iloc[0])}, {fmt(q.iloc[1])}]")
-    Console().print(t)
-    Console().print(p)
+    console().print(t)
+    console().print(p)

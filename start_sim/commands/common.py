@@ -255,24 +255,18 @@ def simulate_then_write(work, simulate: Callable, write: Callable, out: Path) ->
     """
     from ..errors import ScenarioError
 
+    failure = f"cannot keep replications in {work.path}: {{}}"
     try:
         with ProgressBar() as bar:
             result = simulate(bar)
+        failure = f"cannot write results to {out}: {{}}; nothing written"
+        write(result)
     except ScenarioError as exc:
         return None, fail(exc)
     except KeyboardInterrupt:
         return None, interrupted(work)
     except OSError as exc:
-        status = fail(f"cannot keep replications in {work.path}: {exc.strerror or exc}", 1)
-        kept(work)
-        return None, status
-    except BaseException:
-        kept(work)
-        raise
-    try:
-        write(result)
-    except OSError as exc:
-        status = fail(f"cannot write results to {out}: {exc.strerror or exc}; nothing written", 1)
+        status = fail(failure.format(exc.strerror or exc), 1)
         kept(work)
         return None, status
     except BaseException:

@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import fail, fmt, positive_int, seed
+from .common import console, fail, fmt, positive_int, seed
 
 HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
 
@@ -96,12 +96,9 @@ def _pct(x: float) -> str:
 
 def print_sizing(sizing) -> None:
     """The staffing table (rich), then the hiring schedule and how the answer was found."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=132)
+    out = console()
     goal = "; ".join(t.text for t in sizing.targets)
     table = Table(title=f"{sizing.scenario.name}: dyads needed for {goal} "
                         f"({sizing.replications} replications, seed {sizing.seed})")
@@ -123,22 +120,22 @@ def print_sizing(sizing) -> None:
         table.add_row("total", str(sum(c.dyads for c in sizing.counties)),
                       str(sum(c.caseworkers for c in sizing.counties)), str(sum(c.mentors for c in sizing.counties)),
                       "", *[""] * len(sizing.targets), "", f"${fmt(sum(c.annual_cost for c in sizing.counties))}", "")
-    console.print(table)
-    console.print("[bold]Hiring schedule[/bold] (posts open hiring lag + training before families are taken):")
+    out.print(table)
+    out.print("[bold]Hiring schedule[/bold] (posts open hiring lag + training before families are taken):")
     for c in sizing.counties:
-        console.print(f"  - {c.note()}")
-    console.print("[bold]How it was found[/bold]:")
+        out.print(f"  - {c.note()}")
+    out.print("[bold]How it was found[/bold]:")
     for c in sizing.counties:
         below = ""
         if c.below is not None:
             below = "; with one dyad fewer: " + ", ".join(
                 f"{t.column} {_pct(b)}" for t, b in zip(c.targets, c.below, strict=True))
         floor = f"; at least {c.floor} to hold its open cases" if c.floor > 1 else ""
-        console.print(f"  - {c.county}: analytic estimate {c.analytic_dyads} dyads (Erlang on "
+        out.print(f"  - {c.county}: analytic estimate {c.analytic_dyads} dyads (Erlang on "
                       f"{c.arrival_per_year:.0f} eligible families/yr x {c.mean_days_in_start:.0f} days in START, "
                       f"utilisation {_pct(c.analytic_utilisation)}), simulated "
                       + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
     for s in sizing.skipped:
-        console.print(f"  - note: {s}")
-    console.print("Service levels count families referred after launch within the horizon; the same random numbers "
+        out.print(f"  - note: {s}")
+    out.print("Service levels count families referred after launch within the horizon; the same random numbers "
                   "for every count. Staff cost: salary + fringe with supervision and overhead, per year.")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .common import fail, fmt, positive_int, seed
+from .common import console, fail, fmt, positive_int, seed
 
 HELP = "PSA and benefit-cost analysis: savings distribution, tornado, Morris indices, $2.22 check"
 
@@ -99,10 +99,9 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _print(res) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    con = console()
     t = Table(title=f"Benefit-cost over {res.info['draws']} PSA draws ({res.options.perspective} perspective; USD PV)")
     for c in ("output", "point", "mean", "2.5%", "median", "97.5%"):
         t.add_column(c)
