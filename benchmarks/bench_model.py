@@ -31,8 +31,8 @@ from pathlib import Path
 import simpy
 
 import start_sim as ss
-from start_sim.metrics import ReplicationOutput, summarise
-from start_sim.replication import county_families, gc_paused, simulate_county
+from start_sim.metrics.kpis import ReplicationOutput, summarise
+from start_sim.sim.replication import county_families, gc_paused, simulate_county
 
 ROOT = Path(__file__).resolve().parents[1]
 KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
@@ -130,7 +130,7 @@ def measure(scenario: ss.Scenario, replications: int, repeats: int, seed: int) -
 
     The time of a replication is that of the whole sequence divided by its length, so it
     includes whatever the phases leave to later (garbage collection); the outputs are kept
-    until the sequence ends, as ``experiment.replicate`` keeps them.
+    until the sequence ends, as ``start_sim.experiments.runner.replicate`` keeps them.
     """
     rows = []
     n = replications

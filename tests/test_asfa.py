@@ -17,7 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from start_sim.children import (
+from start_sim.inputs.schema import Placement
+from start_sim.outcomes.children import (
     ADOPTION,
     GUARDIANSHIP,
     IN_CARE,
@@ -27,9 +28,8 @@ from start_sim.children import (
     placement_history,
     tpr_day,
 )
-from start_sim.recovery import EARLY, USING
-from start_sim.scenario import Placement
-from start_sim.streams import CountyDraws, UniformSeq
+from start_sim.sim.recovery import EARLY, USING
+from start_sim.sim.streams import CountyDraws, UniformSeq
 
 Y = 365.25  # rates in the scenario are per year, time is in days
 END = 10_000.0

@@ -7,7 +7,7 @@ import math
 import sys
 from types import ModuleType
 
-from start_sim.experiment import run_replication
+from start_sim.experiments.records import run_replication
 
 from .conftest import ROOT
 

@@ -9,8 +9,17 @@ import tomllib
 import pytest
 
 import start_sim as ss
-from start_sim.calibration import Parameter, Settings, Target, TargetSet, calibrate, evaluate, load_targets, objective
-from start_sim.experiment import replicate
+from start_sim.analyses.calibration import (
+    Parameter,
+    Settings,
+    Target,
+    TargetSet,
+    calibrate,
+    evaluate,
+    load_targets,
+    objective,
+)
+from start_sim.experiments.runner import replicate
 
 from .conftest import ROOT
 
@@ -108,7 +117,7 @@ def test_calibrated_kentucky_reproduces_each_fitted_target_inside_its_interval()
     sc = ss.load_scenario(path)
     ts = load_targets(ROOT / "calibration" / "targets.toml")
     outs = replicate(sc, 3, 1)
-    from start_sim.calibration import simulated_targets
+    from start_sim.analyses.calibration import simulated_targets
 
     sim = simulated_targets(outs, ts.targets)
     missed = [(t.label, round(sim[t.key], 3), t.low, t.high) for t in ts.fitted if not t.low <= sim[t.key] <= t.high]

@@ -172,7 +172,7 @@ def test_crash_while_writing_leaves_no_output_folder(tiny, tmp_path, monkeypatch
     def broken_plot(results):
         raise RuntimeError("plot failed")
 
-    monkeypatch.setattr("start_sim.plots.outcomes_plot", broken_plot)
+    monkeypatch.setattr("start_sim.outputs.plots.outcomes_plot", broken_plot)
     out = tmp_path / "results" / "run"
     with pytest.raises(RuntimeError, match="plot failed"):
         cli.main(["run", str(tiny), "-n", "1", "--out", str(out)])
@@ -190,7 +190,7 @@ def test_crash_while_writing_keeps_the_previous_results(tiny, tmp_path, monkeypa
     def broken_plot(results):
         raise RuntimeError("plot failed")
 
-    monkeypatch.setattr("start_sim.plots.caseload_plot", broken_plot)
+    monkeypatch.setattr("start_sim.outputs.plots.caseload_plot", broken_plot)
     with pytest.raises(RuntimeError, match="plot failed"):
         cli.main(["run", str(tiny), "-n", "2", "--out", str(out)])
     after = {p.name: p.read_bytes() for p in out.iterdir()}
@@ -202,7 +202,7 @@ def test_crash_inside_the_simulation_writes_nothing(tiny, tmp_path, monkeypatch,
     def broken_run(*args, **kwargs):
         raise RuntimeError("model bug")
 
-    monkeypatch.setattr("start_sim.experiment.run", broken_run)
+    monkeypatch.setattr("start_sim.experiments.runner.run", broken_run)
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="model bug"):
         cli.main(["run", str(tiny), "--out", str(out)])
@@ -213,7 +213,7 @@ def test_interrupt_exits_130_and_writes_nothing(tiny, tmp_path, monkeypatch, cap
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("start_sim.experiment.run", interrupted)
+    monkeypatch.setattr("start_sim.experiments.runner.run", interrupted)
     out = tmp_path / "out"
     assert cli.main(["run", str(tiny), "--out", str(out)]) == 130
     assert capsys.readouterr().err == "start-sim: interrupted; nothing written\n"
@@ -224,7 +224,7 @@ def test_scenario_error_during_the_run_exits_2(tiny, tmp_path, monkeypatch, caps
     def rejects(*args, **kwargs):
         raise ss.ScenarioError("counties.0.dyads = 0 is not allowed: the run needs a dyad", file=str(tiny))
 
-    monkeypatch.setattr("start_sim.experiment.run", rejects)
+    monkeypatch.setattr("start_sim.experiments.runner.run", rejects)
     out = tmp_path / "out"
     assert cli.main(["run", str(tiny), "--out", str(out)]) == 2
     assert capsys.readouterr().err == f"start-sim: {tiny}: counties.0.dyads = 0 is not allowed: the run needs a dyad\n"
@@ -232,10 +232,10 @@ def test_scenario_error_during_the_run_exits_2(tiny, tmp_path, monkeypatch, caps
 
 
 def test_unwritable_output_exits_1(tiny, tmp_path, monkeypatch, capsys):
-    def refuse(self, out, plots=True):
+    def refuse(results, out, plots=True):
         raise PermissionError(13, "Permission denied", str(out))
 
-    monkeypatch.setattr(ss.Results, "write", refuse)
+    monkeypatch.setattr("start_sim.outputs.writers.write_run", refuse)
     out = tmp_path / "out"
     assert cli.main(["run", str(tiny), "-n", "1", "--out", str(out)]) == 1
     err = capsys.readouterr().err

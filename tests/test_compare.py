@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import start_sim as ss
-from start_sim.compare import compare, paired_difference, unpaired_difference
+from start_sim.experiments.compare import compare, paired_difference, unpaired_difference
 
 
 def test_scenario_compared_with_itself_differs_by_exactly_zero(small):

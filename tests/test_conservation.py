@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import start_sim as ss
-from start_sim.metrics import summarise
-from start_sim.model import CLOSED_START, IN_START, USUAL, WAITING, Case, CountyModel
-from start_sim.replication import simulate
-from start_sim.workforce import dyad_cap
+from start_sim.inputs.caseload import dyad_cap
+from start_sim.metrics.kpis import summarise
+from start_sim.sim.model import CLOSED_START, IN_START, USUAL, WAITING, Case, CountyModel
+from start_sim.sim.replication import simulate
 
 FINAL_STATES = (WAITING, IN_START, CLOSED_START, USUAL)
 EPS = 1e-9

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 import start_sim as ss
-from start_sim import costs
-from start_sim.children import REUNIFIED, Episode
-from start_sim.experiment import run
-from start_sim.scenario import Costs, County
+from start_sim.experiments.runner import run
+from start_sim.inputs.schema import Costs, County
+from start_sim.outcomes import costs
+from start_sim.outcomes.children import REUNIFIED, Episode
 
 Y = 365.25
 

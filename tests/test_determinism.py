@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 
 import start_sim as ss
-from start_sim.metrics import summarise
-from start_sim.model import CountyModel
-from start_sim.replication import county_families, simulate
-from start_sim.streams import NEW, PRE_EXISTING, CountyDraws, stream
+from start_sim.metrics.kpis import summarise
+from start_sim.sim.model import CountyModel
+from start_sim.sim.replication import county_families, simulate
+from start_sim.sim.streams import NEW, PRE_EXISTING, CountyDraws, stream
 
 ATTRIBUTES = ["referral_day", "children", "youngest_age", "substance", "two_parent", "high_severity",
               "removed_at_investigation"]

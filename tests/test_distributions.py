@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from scipy import stats
 
 import start_sim as ss
-from start_sim.distributions import DIST_NAMES, Distribution, Empirical, Gamma, Lognormal
+from start_sim.inputs.distributions import DIST_NAMES, Distribution, Empirical, Gamma, Lognormal
 
 ADAPTER = TypeAdapter(Distribution)
 

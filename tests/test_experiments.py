@@ -14,9 +14,17 @@ import pytest
 
 import start_sim as ss
 from start_sim import cli
-from start_sim.compare import compare
-from start_sim.experiment import WorkFolder, decode, encode, run_replication, simulate_grid, work_plan
-from start_sim.precision import ReplicationsRule, confidence_interval_method, relative_precision, replications_needed
+from start_sim.core.errors import RunError
+from start_sim.experiments.compare import compare
+from start_sim.experiments.grid import simulate_grid
+from start_sim.experiments.precision import (
+    ReplicationsRule,
+    confidence_interval_method,
+    relative_precision,
+    replications_needed,
+)
+from start_sim.experiments.records import decode, encode, run_replication
+from start_sim.experiments.workfolder import WorkFolder, work_plan
 
 
 @pytest.fixture
@@ -106,7 +114,7 @@ def test_compare_runs_one_grid_on_one_executor(small, monkeypatch):
     """compare() submits every scenario's replications through one simulate_grid call."""
     import importlib
 
-    mod = importlib.import_module("start_sim.compare")  # the package's `compare` is the function
+    mod = importlib.import_module("start_sim.experiments.compare")  # the package's `compare` is the function
     calls = []
     real = mod.simulate_grid
 
@@ -135,9 +143,9 @@ def test_work_folder_resumes_without_redoing(small, tmp_path):
 def test_work_folder_refuses_another_run_or_no_resume(small, tmp_path):
     work = tmp_path / "w.partial"
     ss.run(small, replications=1, seed=2, work=work)
-    with pytest.raises(ss.experiment.RunError, match="--resume"):
+    with pytest.raises(RunError, match="--resume"):
         WorkFolder.open(work, work_plan("run", {"run": small}, 2), resume=False)
-    with pytest.raises(ss.experiment.RunError, match="another run"):
+    with pytest.raises(RunError, match="another run"):
         WorkFolder.open(work, work_plan("run", {"run": small}, 3), resume=True)
 
 
@@ -151,7 +159,7 @@ def test_interrupted_cli_run_resumes_to_the_same_files(tmp_path, monkeypatch, ca
     clean = tmp_path / "clean"
     assert cli.main([*args, "--out", str(clean)]) == 0
 
-    import start_sim.experiment as experiment
+    import start_sim.experiments.grid as experiment
 
     real = experiment.simulate_chunk
     calls = {"n": 0}

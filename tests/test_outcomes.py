@@ -14,14 +14,14 @@ import pandas as pd
 import pytest
 
 import start_sim as ss
-from start_sim.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED, placement_history
-from start_sim.experiment import run
-from start_sim.followup import report_days
-from start_sim.outcomes import family_outcome
-from start_sim.recovery import EARLY, SUSTAINED, USING
-from start_sim.replication import simulate
-from start_sim.scenario import FollowUp, Placement
-from start_sim.streams import CountyDraws, UniformSeq
+from start_sim.experiments.runner import run
+from start_sim.inputs.schema import FollowUp, Placement
+from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED, placement_history
+from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.outcomes.followup import report_days
+from start_sim.sim.recovery import EARLY, SUSTAINED, USING
+from start_sim.sim.replication import simulate
+from start_sim.sim.streams import CountyDraws, UniformSeq
 
 Y = 365.25
 REPS = 8

@@ -21,9 +21,9 @@ import pytest
 from scipy import stats
 
 import start_sim as ss
-from start_sim.metrics import summarise
-from start_sim.model import USUAL, Case, CountyModel
-from start_sim.replication import county_families, simulate
+from start_sim.metrics.kpis import summarise
+from start_sim.sim.model import USUAL, Case, CountyModel
+from start_sim.sim.replication import county_families, simulate
 
 SEED = 20240611
 DAYS_PER_YEAR = 365.25

@@ -8,9 +8,9 @@ from itertools import pairwise
 import numpy as np
 import pytest
 
-from start_sim.recovery import EARLY, SUSTAINED, TREATMENT, USING, RecoveryProcess, RecoveryRates
-from start_sim.replication import simulate
-from start_sim.streams import CountyDraws, UniformSeq
+from start_sim.sim.recovery import EARLY, SUSTAINED, TREATMENT, USING, RecoveryProcess, RecoveryRates
+from start_sim.sim.replication import simulate
+from start_sim.sim.streams import CountyDraws, UniformSeq
 
 DRAWS = CountyDraws(0, 0, 0, 0, 1)
 NEVER = 1e12  # days: "never" for days_to_sustained

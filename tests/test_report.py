@@ -11,8 +11,9 @@ import pytest
 
 import start_sim as ss
 from start_sim import cli
-from start_sim.compare import compare, write
-from start_sim.report import COMPARE_FIGURES, RUN_FIGURES, source_keys, sources
+from start_sim.experiments.compare import compare
+from start_sim.outputs.report import COMPARE_FIGURES, RUN_FIGURES, source_keys, sources
+from start_sim.outputs.writers import write_comparison, write_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
 VOID = {"img", "meta", "br", "hr", "link", "input", "col", "source", "wbr", "area", "base", "embed", "param", "track"}
@@ -90,7 +91,7 @@ def run_folder(tmp_path_factory) -> Path:
     sc = ss.Scenario(name="small", horizon_years=2, runout_years=1,
                      counties=[{"name": "A", "referrals_per_year": 30, "dyads": 2}])
     out = tmp_path_factory.mktemp("rep") / "run"
-    ss.run(sc, replications=3, seed=1).write(out)
+    write_run(ss.run(sc, replications=3, seed=1), out)
     return out
 
 
@@ -124,7 +125,7 @@ def test_report_command_on_a_folder_without_results_exits_2(tmp_path, capsys):
 
 def test_compare_report_has_every_figure_embedded(small, tmp_path):
     cmp = compare({"base": small, "tighter": small.with_changes({"program.caseload_cap": 5})}, replications=3, seed=1)
-    out = write(cmp, tmp_path / "cmp")
+    out = write_comparison(cmp, tmp_path / "cmp")
     page = check_page(out, COMPARE_FIGURES)
     assert "Inputs that differ between the scenarios" in page.headings, page.headings
     text = (out / "report.html").read_text()

@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 
 import start_sim as ss
-from start_sim.distributions import Fixed, Lognormal
+from start_sim.inputs.distributions import Fixed, Lognormal
 
 from .conftest import ROOT
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import start_sim as ss
-from start_sim.experiment import run
-from start_sim.metrics import kpi_columns
+from start_sim.experiments.runner import run
+from start_sim.metrics.kpis import kpi_columns
 
 from .conftest import ROOT
 

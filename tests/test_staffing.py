@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 import start_sim as ss
-from start_sim.cli import main as cli_main
-from start_sim.staffing import (
+from start_sim.analyses.staffing import (
     Evaluator,
     analytic_level,
     erlang_b,
@@ -22,6 +21,8 @@ from start_sim.staffing import (
     size_county,
     size_staffing,
 )
+from start_sim.cli import main as cli_main
+from start_sim.outcomes import costs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 11
@@ -124,7 +125,7 @@ def test_tiny_volume_needs_one_dyad():
     (c,) = res.counties
     assert c.analytic_dyads == 1 and c.dyads == 1 and c.reached and c.levels[0][0] >= 0.9
     assert c.below is None
-    assert c.annual_cost == pytest.approx(ss.costs.dyad_cost_per_day(sc.costs, True) * 365.25)
+    assert c.annual_cost == pytest.approx(costs.dyad_cost_per_day(sc.costs, True) * 365.25)
 
 
 def test_counties_are_sized_alone_with_their_launch_and_floor():

@@ -16,7 +16,7 @@ import random
 import pytest
 import simpy
 
-from start_sim.treatment import Places
+from start_sim.sim.treatment import Places
 
 
 def grants_of_both(seed: int, capacity: int, steps: int = 300) -> tuple[list, list]:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import start_sim as ss
-from start_sim.bca import Options, bca, ledger, reproduce_ratio
-from start_sim.uncertainty import distribution, morris, psa, tornado, tornado_figure, with_costs
+from start_sim.analyses.bca import Options, bca, ledger, reproduce_ratio
+from start_sim.analyses.uncertainty import distribution, morris, psa, tornado, tornado_figure, with_costs
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import start_sim as ss
-from start_sim import costs
-from start_sim.metrics import summarise
-from start_sim.replication import simulate
-from start_sim.workforce import dyad_cap
+from start_sim.inputs.caseload import dyad_cap
+from start_sim.metrics.kpis import summarise
+from start_sim.outcomes import costs
+from start_sim.sim.replication import simulate
 
 from .conftest import ROOT
 

@@ -1,0 +1,1 @@
+"""Analyses on top of experiments: staffing, calibration, uncertainty, benefit-cost."""

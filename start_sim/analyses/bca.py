@@ -1,0 +1,227 @@
+"""Benefit-cost analysis of START, in the public-policy convention (as WSIPP uses for
+child-welfare programs): present value (PV) of placement cost avoided, PV of program cost,
+net savings, savings per $1, the break-even effect, with explicit discount rate, horizon
+and perspective.
+
+Costs are recomputed after the event run from a *ledger* of each replication: every
+out-of-home spell (arm, placement type, start, end, children) and every treatment episode
+of the families referred within the horizon. Cost is linear in the unit costs, so any set
+of unit costs, discount rate or horizon is priced from the same ledger without
+re-simulating (common random numbers make the events identical anyway; only the prices
+change). With the scenario's own costs, the horizon equal to ``runout_years`` and the
+agency perspective, the result equals the run's KPIs ``placement_cost_*``,
+``program_cost`` and ``net_savings``.
+
+Perspectives
+  agency: the child-welfare agency pays START staff and out-of-home care (the model's KPIs).
+  state:  the agency plus the treatment payer: START's extra treatment episodes
+          (``treatment_cost_start - treatment_cost_usual``) count as a cost of START.
+Decisions should rest on net savings; the ratio misbehaves when its denominator varies.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from start_sim.inputs.schema import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
+from start_sim.outcomes import costs as costmod
+from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.sim.replication import simulate
+from start_sim.sim.staff import Post
+
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+CLAIMED_RATIO = 2.22  # "$2.22 of out-of-home cost saved per $1 spent" (program summary, method not stated)
+
+
+@dataclass
+class Ledger:
+    """Spells and treatment episodes of the families referred within the horizon, both arms."""
+
+    scenario: Scenario
+    ep_arm: np.ndarray  # 0 START run, 1 usual-services run
+    ep_kind: np.ndarray  # index into PLACEMENT_TYPES
+    ep_start: np.ndarray  # day, clipped to the referral day
+    ep_end: np.ndarray  # day, clipped to the end of the family's follow-up window
+    ep_ref: np.ndarray  # the family's referral day
+    ep_children: np.ndarray
+    tx_arm: np.ndarray
+    tx_mod: np.ndarray  # index into MODALITIES
+    tx_day: np.ndarray
+    children: int  # children of the referred families
+    families: int
+    started: int  # referred families served by START
+    pre_existing: int  # START families open on day 0 (staffed by the program, not in the cohort)
+    placed_12m: tuple[float, float]  # children placed within 12 months of referral: START run, usual run
+    posts: list[Post]  # START staff of every county (priced by ``costs.staff_cost``)
+
+
+def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
+    """Simulate one replication and record what costs are computed from."""
+    runs = simulate(scenario, seed, replication)
+    H = scenario.horizon_days
+    runout = scenario.runout_years * DAYS_PER_YEAR
+    ep: list[tuple] = []
+    tx: list[tuple] = []
+    kids = fams = started = pre = 0
+    placed = [0.0, 0.0]
+    kinds = {k: i for i, k in enumerate(PLACEMENT_TYPES)}
+    mods = {m: i for i, m in enumerate(MODALITIES)}
+    for run in runs:
+        for cs, cu in zip(run.start, run.usual, strict=True):
+            f = cs.family
+            if f.pre_existing:
+                pre += cs.service == "start"
+                continue
+            if f.referral_day >= H:
+                continue
+            fams += 1
+            kids += f.children
+            started += cs.service == "start"
+            for arm, case in ((0, cs), (1, cu)):
+                o = family_outcome(scenario, case)
+                placed[arm] += f.children * o.placed_12m
+                w_end = f.referral_day + runout
+                for e in o.episodes:
+                    a, b = max(e.start, f.referral_day), min(e.end, w_end)
+                    if b > a:
+                        ep.append((arm, kinds[e.kind], a, b, f.referral_day, f.children))
+                if not math.isnan(case.tx_start_day):
+                    tx.append((arm, mods[case.modality], case.tx_start_day))
+    e = np.array(ep, dtype=float).reshape(-1, 6)
+    t = np.array(tx, dtype=float).reshape(-1, 3)
+    return Ledger(scenario, e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3], e[:, 4], e[:, 5],
+                  t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], kids, fams, started, pre, (placed[0], placed[1]),
+                  [p for run in runs for p in run.posts])
+
+
+@dataclass(frozen=True)
+class Options:
+    """Explicit benefit-cost choices; ``None`` means the scenario's own value."""
+
+    discount_rate: float | None = None  # per year, real
+    horizon_years: float | None = None  # years of placement cost counted after each referral (<= runout_years)
+    perspective: str = "agency"  # agency | state
+
+
+DEFAULT = Options()
+
+
+def _delta(rate: float) -> float:
+    return math.log1p(rate) / DAYS_PER_YEAR
+
+
+def pv_days(led: Ledger, rate: float, horizon_years: float | None) -> np.ndarray:
+    """PV child-days in care, array [arm, kind]."""
+    end = led.ep_end
+    if horizon_years is not None:
+        end = np.minimum(end, led.ep_ref + horizon_years * DAYS_PER_YEAR)
+    a = led.ep_start
+    ok = end > a
+    d = _delta(rate)
+    if d == 0:
+        v = np.where(ok, end - a, 0.0)
+    else:
+        v = np.where(ok, (np.exp(-d * a) - np.exp(-d * np.maximum(end, a))) / d, 0.0)
+    v = v * led.ep_children
+    out = np.zeros((2, len(PLACEMENT_TYPES)))
+    np.add.at(out, (led.ep_arm, led.ep_kind), v)
+    return out
+
+
+def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict[str, float]:
+    """Benefit-cost figures of one replication's ledger under unit costs ``c``."""
+    sc = led.scenario
+    c = c or sc.costs
+    rate = c.discount_rate_per_year if options.discount_rate is None else options.discount_rate
+    if options.discount_rate is not None:
+        c = c.model_copy(update={"discount_rate_per_year": rate})
+    if options.perspective not in ("agency", "state"):
+        raise ValueError(f"perspective must be 'agency' or 'state', not {options.perspective!r}")
+    if options.horizon_years is not None and options.horizon_years > sc.runout_years + 1e-9:
+        raise ValueError(f"horizon_years {options.horizon_years:g} exceeds the scenario's runout_years "
+                         f"{sc.runout_years:g}: run with a longer run-out")
+    days = pv_days(led, rate, options.horizon_years)
+    per_day = np.array([getattr(c.placement_per_child_day, k) for k in PLACEMENT_TYPES])
+    per_day = per_day + c.casework_per_child_month_in_care / DAYS_PER_MONTH
+    care = days @ per_day  # [START run, usual run]
+    d = _delta(rate)
+    tx_price = np.array([getattr(c.treatment_per_episode, m) for m in MODALITIES])
+    tx_pv = tx_price[led.tx_mod] * np.exp(-d * led.tx_day)
+    treat = np.array([tx_pv[led.tx_arm == 0].sum(), tx_pv[led.tx_arm == 1].sum()])
+    program = costmod.staff_cost(c, led.posts, sc.horizon_days)
+    benefits = care[1] - care[0]
+    extra_tx = treat[0] - treat[1]
+    cost = program + (extra_tx if options.perspective == "state" else 0.0)
+    net = benefits - cost
+    avoided = (led.placed_12m[1] - led.placed_12m[0]) / led.children if led.children else math.nan
+    days_avoided = float(pv_days(led, 0.0, options.horizon_years).sum(axis=1) @ [-1, 1])
+    return {
+        "pv_placement_cost_start": float(care[0]),
+        "pv_placement_cost_usual": float(care[1]),
+        "pv_placement_cost_avoided": float(benefits),
+        "pv_program_cost": float(program),
+        "pv_extra_treatment_cost": float(extra_tx),
+        "pv_cost": float(cost),
+        "net_savings": float(net),
+        "savings_per_dollar": float(benefits / cost) if cost > 0 else math.nan,
+        "placement_days_avoided": days_avoided,
+        "placement_reduction_pp": 100 * avoided,
+        # savings assumed proportional to the placement reduction: the reduction that pays for START
+        "break_even_reduction_pp": 100 * avoided * cost / benefits if benefits > 0 else math.nan,
+        "break_even_share_of_usual_cost": float(cost / care[1]) if care[1] > 0 else math.nan,
+        "program_cost_per_family_started": float(program / (led.started + led.pre_existing))
+        if led.started + led.pre_existing else math.nan,
+        "cohort_share_of_program": float(led.started / (led.started + led.pre_existing))
+        if led.started + led.pre_existing else math.nan,
+    }
+
+
+def mean_bca(ledgers: list[Ledger], c: Costs | None = None, options: Options = DEFAULT) -> dict[str, float]:
+    rows = [bca(led, c, options) for led in ledgers]
+    return {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+
+
+def reproduce_ratio(ledgers: list[Ledger], target: float = CLAIMED_RATIO, horizons: tuple[float, ...] = (1, 2, 3),
+                    program_scales: tuple[float, ...] = (1.0, 0.75, 0.5), discount_rate: float | None = None):
+    """Which cost assumptions give ``target`` dollars saved per $1 under the simulated effects.
+
+    For each horizon (years of care cost counted after referral) and program-cost scale, the
+    casework and administration cost per child-month in care (on top of maintenance per diems)
+    at which placement cost avoided / program cost equals ``target``; and the ratio with the
+    scenario's costs. Costs are linear in that unit cost, so it is solved exactly.
+    Returns a pandas DataFrame.
+    """
+    import pandas as pd
+
+    rows = []
+    for h in horizons:
+        if h > ledgers[0].scenario.runout_years + 1e-9:
+            continue
+        for scale in program_scales:
+            base, zero, one = [], [], []
+            for led in ledgers:
+                c = led.scenario.costs
+                if discount_rate is not None:
+                    c = c.model_copy(update={"discount_rate_per_year": discount_rate})
+                opt = Options(horizon_years=h)
+                b0 = bca(led, c.model_copy(update={"casework_per_child_month_in_care": 0.0}), opt)
+                b1 = bca(led, c.model_copy(update={"casework_per_child_month_in_care": 1000.0}), opt)
+                base.append(bca(led, c, opt))
+                zero.append(b0["pv_placement_cost_avoided"])
+                one.append(b1["pv_placement_cost_avoided"])
+            prog = scale * float(np.mean([b["pv_program_cost"] for b in base]))
+            b_zero, slope = float(np.mean(zero)), (float(np.mean(one)) - float(np.mean(zero))) / 1000.0
+            need = (target * prog - b_zero) / slope if slope > 0 else math.nan
+            fam = float(np.mean([b["program_cost_per_family_started"] for b in base])) * scale
+            rows.append({
+                "horizon_years": h, "program_cost_scale": scale, "program_cost_per_family": fam,
+                "ratio_at_scenario_costs": float(np.mean([b["pv_placement_cost_avoided"] for b in base])) / prog,
+                "casework_per_child_month_for_target": need,
+                "full_cost_per_foster_day_for_target": ledgers[0].scenario.costs.placement_per_child_day.foster
+                + need / DAYS_PER_MONTH,
+            })
+    return pd.DataFrame(rows)

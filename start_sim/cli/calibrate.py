@@ -1,0 +1,89 @@
+"""Fit free parameters to observed START outcomes (targets file), with a posterior; write
+the fitted scenario fragment, posterior draws and DIR/report.html."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from start_sim.cli.common import console, fail, fmt, positive_int, seed
+from start_sim.core.errors import ScenarioError
+
+HELP = "calibrate free parameters to observed targets (Sobol + Nelder-Mead fit, SIR posterior); write a report"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario TOML file to calibrate, e.g. scenarios/kentucky.toml")
+    p.add_argument("--targets", "-t", default="calibration/targets.toml", help="targets and priors (TOML)")
+    p.add_argument("--out", "-o", default="results/calibration", help="output folder (default results/calibration)")
+    p.add_argument("--fragment", default=None,
+                   help="where to write the calibrated scenario fragment (default DIR/calibrated.toml)")
+    p.add_argument("--posterior-csv", default=None, help="also copy the posterior draws to this CSV")
+    p.add_argument("--replications", "-n", type=positive_int, default=None,
+                   help="replications per evaluation (default: the targets file's [calibration])")
+    p.add_argument("--seed", type=seed, default=None, help="common random-number seed (default: targets file)")
+    p.add_argument("--workers", "-w", type=positive_int, default=1, help="Dask worker processes (1 = serial)")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    for name in ("design-points", "starts", "maxfev", "local-points", "posterior-points", "posterior-draws"):
+        p.add_argument(f"--{name}", type=int, default=None, help="budget override (see [calibration])")
+
+
+def main(args: argparse.Namespace) -> int:
+    from start_sim.analyses.calibration import calibrate, load_targets
+    from start_sim.inputs.files import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return fail(exc)
+    try:
+        targets = load_targets(args.targets)
+    except (OSError, ValueError, TypeError) as exc:
+        return fail(f"cannot read targets {args.targets}: {exc}")
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        return fail(f"--out {out} is a file, not a folder")
+    budget = {k.replace("-", "_"): getattr(args, k.replace("-", "_"))
+              for k in ("design-points", "starts", "maxfev", "local-points", "posterior-points", "posterior-draws")}
+    budget = {k: v for k, v in budget.items() if v is not None}
+    say = lambda msg: print(f"calibrate: {msg}", file=sys.stderr, flush=True)
+    try:
+        res = calibrate(scenario, targets, replications=args.replications, seed=args.seed, workers=args.workers,
+                        scheduler=args.scheduler, budget=budget, progress=say)
+    except ScenarioError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        return fail("interrupted; nothing written", 130)
+    try:
+        frag = res.write(out, args.fragment, scenario_source=os.fspath(args.scenario))
+        if args.posterior_csv:
+            Path(args.posterior_csv).parent.mkdir(parents=True, exist_ok=True)
+            res.posterior.to_csv(args.posterior_csv, index=False)
+    except OSError as exc:
+        return fail(f"cannot write to {out}: {exc}", 1)
+    _print(res)
+    print(f"calibrated fragment {frag}; report {out / 'report.html'} ({res.seconds / 60:.1f} min)")
+    return 0
+
+
+def _print(res) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Targets vs simulated (best fit; 95% posterior interval); deviance {res.best_deviance:.2f}, "
+                    f"ESS {res.ess:.0f}")
+    for c in ("target", "KPI", "observed [interval]", "best fit", "posterior 95%", "inside"):
+        t.add_column(c)
+    for r in res.fit.itertuples():
+        t.add_row(f"{r.target} {r.arm}", r.kpi, f"{fmt(r.observed)} [{fmt(r.low)}, {fmt(r.high)}]", fmt(r.best),
+                  f"[{fmt(r.post_low)}, {fmt(r.post_high)}]", "yes" if r.inside else "NO")
+    p = Table(title="Free parameters")
+    for c in ("parameter", "prior", "best fit", "posterior 95%"):
+        p.add_column(c)
+    for par in res.target_set.parameters:
+        q = res.posterior[par.path].quantile([0.025, 0.975])
+        p.add_row(par.path, f"[{fmt(par.low)}, {fmt(par.high)}]", fmt(res.best[par.path]),
+                  f"[{fmt(q.iloc[0])}, {fmt(q.iloc[1])}]")
+    console().print(t)
+    console().print(p)

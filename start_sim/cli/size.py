@@ -1,0 +1,141 @@
+"""Staffing search: per county, the smallest number of dyads that meets the service targets.
+
+Targets (give --target once or more; all must hold):
+
+  assigned_within_days=DAYS@SHARE   at least SHARE of the eligible families referred after the
+                                    county's launch are assigned to a dyad within DAYS days of
+                                    referral (e.g. assigned_within_days=14@0.9)
+  diverted_share<=SHARE             at most SHARE of them go to usual services because no slot
+                                    opened in time (e.g. diverted_share<=0.05)
+
+A share may be written 0.9 or 90%. Each county is sized alone: an analytic estimate
+(Little's law and Erlang C, or Erlang B for waitlist_policy = "divert") is confirmed by
+simulation on common random numbers (the same families for every candidate count), stepping
+down or up to the smallest count whose mean service level over the replications meets every
+target. The table shows that count, its staff, utilisation, the service level with its 95%
+CI, the share of replications meeting the targets, the annual staff cost and when to open
+the posts."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+from start_sim.cli.common import console, fail, fmt, positive_int, seed
+from start_sim.core.errors import ScenarioError
+
+HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/buncombe.toml")
+    p.add_argument("--target", "-t", action="append", required=True, metavar="TARGET",
+                   help="service target, repeatable (all must hold): assigned_within_days=DAYS@SHARE or "
+                        "diverted_share<=SHARE, e.g. --target 'assigned_within_days=14@0.9'")
+    p.add_argument("--replications", "-n", type=positive_int, default=20,
+                   help="replications per candidate dyad count, the same for every count (default 20)")
+    p.add_argument("--seed", type=seed, default=1, help="base random seed, 0 or more (default 1)")
+    p.add_argument("--workers", "-w", type=positive_int, default=1,
+                   help="Dask worker processes; 1 (default) runs in this process, which is fast enough for most "
+                        "scenarios (a capacity-only replication of a county takes tens of milliseconds)")
+    p.add_argument("--county", action="append", default=None, metavar="NAME",
+                   help="size only this county (repeatable; default: every county)")
+    p.add_argument("--out", "-o", default=None,
+                   help="write staffing.csv and manifest.json to this folder (created or replaced once done)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from start_sim.analyses.staffing import parse_target, size_staffing
+    from start_sim.inputs.files import load_scenario
+
+    try:
+        targets = [parse_target(t) for t in args.target]
+    except ValueError as exc:
+        return fail(exc)
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        return fail(exc)
+    if args.county:
+        names = [c.name for c in scenario.counties]
+        unknown = [n for n in args.county if n not in names]
+        if unknown:
+            return fail(f"--county {', '.join(map(repr, unknown))}: no such county in {args.scenario}; "
+                        f"the counties are {', '.join(names)}")
+        data = scenario.to_dict()
+        data["counties"] = [c for c in data["counties"] if c["name"] in args.county]
+        try:
+            scenario = scenario.model_validate(data)
+        except ValueError as exc:
+            return fail(exc)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        return fail(f"--out {out} is a file, not a folder; give a folder (it is created or replaced)")
+    try:
+        sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
+                               workers=args.workers)
+    except ScenarioError as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        return fail("interrupted; nothing written", 130)
+    print_sizing(sizing)
+    if out is not None:
+        try:
+            sizing.write(out)
+        except OSError as exc:
+            return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
+        print(f"staffing table written to {out / 'staffing.csv'}")
+    return 0
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.1%}"
+
+
+def print_sizing(sizing) -> None:
+    """The staffing table (rich), then the hiring schedule and how the answer was found."""
+    from rich.table import Table
+
+    out = console()
+    goal = "; ".join(t.text for t in sizing.targets)
+    table = Table(title=f"{sizing.scenario.name}: dyads needed for {goal} "
+                        f"({sizing.replications} replications, seed {sizing.seed})")
+    for col, just in (("county", "left"), ("dyads", "right"), ("case-\nworkers", "right"),
+                      ("mentors", "right"), ("utili-\nsation", "right")):
+        table.add_column(col, justify=just)
+    for t in sizing.targets:
+        table.add_column(f"{t.label}\nmean [95% CI]", justify="right")
+    for col in ("P(meets\ntarget)", "staff cost\nper year", "open posts\nby"):
+        table.add_column(col, justify="right")
+    for c in sizing.counties:
+        levels = [f"{_pct(m)} [{_pct(max(lo, 0.0))}, {_pct(min(hi, 1.0))}]" for m, lo, hi in c.levels]
+        needed = f"{c.dyads}" if c.reached else f">{c.dyads} (not met)"
+        when = "now" if c.running else (f"day {c.open_posts_day:.0f}")
+        table.add_row(c.county, needed, str(c.caseworkers), str(c.mentors), _pct(c.utilisation), *levels,
+                      _pct(c.p_meets), f"${fmt(c.annual_cost)}", when)
+    if len(sizing.counties) > 1:
+        table.add_section()
+        table.add_row("total", str(sum(c.dyads for c in sizing.counties)),
+                      str(sum(c.caseworkers for c in sizing.counties)), str(sum(c.mentors for c in sizing.counties)),
+                      "", *[""] * len(sizing.targets), "", f"${fmt(sum(c.annual_cost for c in sizing.counties))}", "")
+    out.print(table)
+    out.print("[bold]Hiring schedule[/bold] (posts open hiring lag + training before families are taken):")
+    for c in sizing.counties:
+        out.print(f"  - {c.note()}")
+    out.print("[bold]How it was found[/bold]:")
+    for c in sizing.counties:
+        below = ""
+        if c.below is not None:
+            below = "; with one dyad fewer: " + ", ".join(
+                f"{t.column} {_pct(b)}" for t, b in zip(c.targets, c.below, strict=True))
+        floor = f"; at least {c.floor} to hold its open cases" if c.floor > 1 else ""
+        out.print(f"  - {c.county}: analytic estimate {c.analytic_dyads} dyads (Erlang on "
+                      f"{c.arrival_per_year:.0f} eligible families/yr x {c.mean_days_in_start:.0f} days in START, "
+                      f"utilisation {_pct(c.analytic_utilisation)}), simulated "
+                      + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
+    for s in sizing.skipped:
+        out.print(f"  - note: {s}")
+    out.print("Service levels count families referred after launch within the horizon; the same random numbers "
+                  "for every count. Staff cost: salary + fringe with supervision and overhead, per year.")

@@ -1,0 +1,125 @@
+"""Probabilistic sensitivity analysis and benefit-cost analysis of START's savings: posterior
+draws jointly with cost distributions, a tornado of one-way ranges, Morris indices (SALib),
+and the cost assumptions that reproduce the claimed $2.22 per $1."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from start_sim.cli.common import console, fail, fmt, positive_int, seed
+from start_sim.core.errors import ScenarioError
+
+HELP = "PSA and benefit-cost analysis: savings distribution, tornado, Morris indices, $2.22 check"
+
+
+def _nonneg(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not v >= 0:
+        raise argparse.ArgumentTypeError(f"{v} is not allowed: give 0 or more")
+    return v
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/kentucky_calibrated.toml")
+    p.add_argument("--draws", "-d", type=positive_int, default=200, help="PSA draws (default 200)")
+    p.add_argument("--posterior", default=None,
+                   help="posterior draws CSV (e.g. calibration/kentucky_posterior.csv); none = effects fixed")
+    p.add_argument("--seed", type=seed, default=1, help="random seed (default 1)")
+    p.add_argument("--workers", "-w", type=positive_int, default=1, help="Dask worker processes (1 = serial)")
+    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    p.add_argument("--perspective", choices=("agency", "state"), default="agency",
+                   help="agency: child welfare only; state: also START's extra treatment cost")
+    p.add_argument("--discount-rate", type=_nonneg, default=None, help="real discount rate per year (default: scenario)")
+    p.add_argument("--horizon-years", type=_nonneg, default=None,
+                   help="years of care cost counted after each referral (default: the scenario's runout_years)")
+    p.add_argument("--runout-years", type=_nonneg, default=None,
+                   help="simulate this run-out instead of the scenario's (needed for horizons beyond it)")
+    p.add_argument("--cost-sd-scale", type=_nonneg, default=1.0, help="scale of cost sds (0 = costs fixed)")
+    p.add_argument("--tornado-replications", type=positive_int, default=2, help="replications per tornado point")
+    p.add_argument("--morris-trajectories", type=int, default=8, help="Morris trajectories (0 = skip)")
+    p.add_argument("--out", "-o", default=None, help="output folder (default results/uncertainty)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from start_sim.analyses.bca import Options
+    from start_sim.analyses.calibration import load_posterior
+    from start_sim.analyses.uncertainty import render_html, tornado_figure, uncertainty
+    from start_sim.inputs.files import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario)
+        if args.runout_years is not None:
+            scenario = scenario.with_changes({"runout_years": args.runout_years})
+    except ScenarioError as exc:
+        return fail(exc)
+    posterior = None
+    if args.posterior:
+        try:
+            posterior = load_posterior(args.posterior)
+            scenario.with_changes({k: float(posterior[k].iloc[0]) for k in posterior.columns})
+        except (OSError, ValueError, KeyError) as exc:
+            return fail(f"cannot use posterior {args.posterior}: {exc}")
+        except ScenarioError as exc:
+            return fail(f"posterior {args.posterior} does not fit the scenario: {exc}")
+    if args.horizon_years is not None and args.horizon_years > scenario.runout_years:
+        return fail(f"--horizon-years {args.horizon_years:g} exceeds the run-out ({scenario.runout_years:g} years); "
+                    "add --runout-years")
+    out = Path(args.out) if args.out else Path("results") / "uncertainty"
+    if out.exists() and not out.is_dir():
+        return fail(f"--out {out} is a file, not a folder")
+    opts = Options(args.discount_rate, args.horizon_years, args.perspective)
+    say = lambda msg: print(f"uncertainty: {msg}", file=sys.stderr, flush=True)
+    try:
+        res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale, options=opts,
+                          tornado_replications=args.tornado_replications,
+                          morris_trajectories=args.morris_trajectories, workers=args.workers,
+                          scheduler=args.scheduler, progress=say)
+    except KeyboardInterrupt:
+        return fail("interrupted; nothing written", 130)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        res.draws.to_csv(out / "psa.csv", index=False)
+        res.summary().to_csv(out / "summary.csv", index=False)
+        res.tornado.to_csv(out / "tornado.csv", index=False)
+        res.morris.to_csv(out / "morris.csv", index=False)
+        res.ratio_table.to_csv(out / "ratio_2_22.csv", index=False)
+        tornado_figure(res.tornado, res.point["net_savings"], out / "tornado.png")
+        (out / "report.html").write_text(render_html(res))
+    except OSError as exc:
+        return fail(f"cannot write to {out}: {exc}", 1)
+    _print(res)
+    print(f"results written to {os.fspath(out)}/")
+    return 0
+
+
+def _print(res) -> None:
+    from rich.table import Table
+
+    con = console()
+    t = Table(title=f"Benefit-cost over {res.info['draws']} PSA draws ({res.options.perspective} perspective; USD PV)")
+    for c in ("output", "point", "mean", "2.5%", "median", "97.5%"):
+        t.add_column(c)
+    for r in res.summary().itertuples():
+        t.add_row(r.output, fmt(r.point), fmt(r.mean), fmt(r._4), fmt(r.median), fmt(r._6))
+    con.print(t)
+    con.print(f"P(net savings > 0) = {res.p_savings_exceed_cost:.2f}   (decide on net savings, not the ratio)")
+    tor = Table(title="Tornado: net savings as each input moves over its range (widest first)")
+    for c in ("input", "low -> net", "high -> net", "width"):
+        tor.add_column(c)
+    for r in res.tornado.head(12).itertuples():
+        tor.add_row(r.input, f"{fmt(r.low_value)} -> {fmt(r.net_at_low)}", f"{fmt(r.high_value)} -> {fmt(r.net_at_high)}",
+                    fmt(r.width))
+    con.print(tor)
+    rt = Table(title="Casework $/child-month in care needed for $2.22 saved per $1")
+    for c in ("horizon (yr)", "program cost scale", "program $/family", "ratio at scenario costs", "casework $/month"):
+        rt.add_column(c)
+    for r in res.ratio_table.itertuples():
+        rt.add_row(fmt(r.horizon_years), fmt(r.program_cost_scale), fmt(r.program_cost_per_family),
+                   fmt(r.ratio_at_scenario_costs), fmt(r.casework_per_child_month_for_target))
+    con.print(rt)

@@ -1,0 +1,1 @@
+"""Experiments: replication records, the executor, work folders, grids, results, precision, comparisons."""

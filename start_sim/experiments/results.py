@@ -1,0 +1,122 @@
+"""Tidy results of one scenario: per-replication KPIs, monthly series, family records."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from start_sim.core.errors import RunError
+from start_sim.core.version import __version__
+from start_sim.experiments.records import Record, scenario_hash
+from start_sim.inputs.schema import Scenario
+from start_sim.metrics.kpis import METRICS
+
+
+@dataclass
+class Results:
+    """Tidy results of one scenario: per-replication KPIs, monthly series, family records."""
+
+    scenario: Scenario
+    seed: int
+    kpis: pd.DataFrame
+    timeseries: pd.DataFrame
+    families: pd.DataFrame
+    source: str = ""
+    extra: dict = field(default_factory=dict)
+    county_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's KPIs, per replication
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)  # nominal costs by county and programme year
+
+    @property
+    def replications(self) -> int:
+        return len(self.kpis)
+
+    def summary(self, confidence: float = 0.95) -> pd.DataFrame:
+        """Mean and t-interval of each KPI over replications (index: KPI key)."""
+        return summary_table(self.kpis.drop(columns=["replication", "seed"]), confidence)
+
+    def manifest(self) -> dict:
+        m = {
+            "kind": "run",
+            "package": "start-sim",
+            "version": __version__,
+            "scenario_name": self.scenario.name,
+            "scenario_file": self.source,
+            "seed": self.seed,
+            "replications": self.replications,
+            "scenario": self.scenario.to_dict(),
+            "scenario_sha256": scenario_hash(self.scenario),
+        }
+        if self.extra.get("replications_rule"):
+            m["replications_rule"] = self.extra["replications_rule"]
+        return m
+
+    @classmethod
+    def from_records(cls, scenario: Scenario, seed: int, records: Sequence[Record], source: str = "",
+                     extra: dict | None = None) -> Results:
+        kpis = pd.DataFrame([r.kpis for r in records])
+        kpis.insert(0, "seed", seed)
+        ts = _concat([r.timeseries for r in records])
+        fams = _concat([r.families for r in records])
+        return cls(scenario, seed, kpis, ts, fams, source=source, extra=dict(extra or {}),
+                   county_kpis=_concat([r.county_kpis for r in records]), budget=_concat([r.budget for r in records]))
+
+    def budget_by_year(self) -> pd.DataFrame:
+        """Mean nominal costs by programme year over replications, all counties together."""
+        cols = [c for c in self.budget.columns if c not in ("replication", "county", "year")]
+        per_rep = self.budget.groupby(["replication", "year"])[cols].sum()
+        return per_rep.groupby("year").mean()
+
+    @classmethod
+    def read(cls, folder: str | Path, families: bool = False) -> Results:
+        """Results written by :func:`start_sim.outputs.writers.write_run` (family rows only if ``families``: they are large)."""
+        folder = Path(folder)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        if manifest.get("kind", "run") != "run":
+            raise RunError(f"{folder} holds a {manifest.get('kind')}, not the results of one run")
+        scenario = Scenario.model_validate(manifest["scenario"])
+        fams = pd.read_csv(folder / "families.csv") if families else pd.DataFrame()
+        extra = {"replications_rule": manifest["replications_rule"]} if manifest.get("replications_rule") else {}
+        return cls(scenario, manifest["seed"], pd.read_csv(folder / "kpis.csv"), pd.read_csv(folder / "timeseries.csv"),
+                   fams, source=manifest.get("scenario_file", ""), extra=extra,
+                   county_kpis=pd.read_csv(folder / "county_kpis.csv"), budget=pd.read_csv(folder / "budget.csv"))
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return pd.DataFrame()
+    nonempty = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(nonempty, ignore_index=True)
+
+
+
+def summary_table(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Mean, standard deviation and t confidence interval of every column."""
+    rows = {}
+    for col in kpis.columns:
+        x = kpis[col].to_numpy(dtype=float)
+        x = x[~np.isnan(x)]
+        n = len(x)
+        mean = float(x.mean()) if n else math.nan
+        sd = float(x.std(ddof=1)) if n > 1 else math.nan
+        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
+        rows[col] = {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["label"] = [_label(c) for c in table.index]
+    return table
+
+
+def _label(col: str) -> str:
+    for suffix, arm in (("_start", " (START)"), ("_usual", " (usual)")):
+        if col.endswith(suffix) and col[: -len(suffix)] in METRICS:
+            return METRICS[col[: -len(suffix)]].label + arm
+    return METRICS[col].label if col in METRICS else col
+
+

@@ -1,0 +1,1 @@
+"""KPIs: the registry of metrics, a replication's KPIs, monthly series and family rows."""

@@ -1,0 +1,173 @@
+"""Children's placements and permanency, computed from the parent's recovery path.
+
+A family's children move together (a sibling group is removed and returned together:
+an assumption, recorded in docs/decisions) and every figure is counted per child.
+At home, the placement hazard depends on the parent's state and, while a START case is
+open, on the dyad's safety planning. In care, reunification depends on the parent's
+recovery; ASFA adds a permanency hearing after 12 months in care (reunification slows
+if the parent is not in recovery; relatives may take guardianship) and a TPR petition
+once the child has been in care 15 of the most recent 22 months, unless a relative
+placement is exempted; after the petition the exit is adoption.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+
+from start_sim.inputs.schema import PLACEMENT_TYPES, Placement
+from start_sim.sim.recovery import EARLY, TREATMENT, USING
+from start_sim.sim.streams import UniformSeq
+
+DAYS_PER_YEAR = 365.25
+REUNIFIED, GUARDIANSHIP, ADOPTION, IN_CARE = "reunified", "guardianship", "adoption", "in_care"
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One spell in out-of-home care of a family's children."""
+
+    start: float
+    end: float
+    kind: str  # relative, foster, residential
+    exit: str  # reunified, guardianship, adoption, in_care (still in care at the end)
+    tpr_day: float  # day of the TPR petition, or inf
+
+
+def _segments(times: list[float], states: list[int], t0: float, t1: float) -> list[tuple[float, float, int]]:
+    """The parent's states as (start, end, state) pieces covering [t0, t1]."""
+    out = []
+    n = len(times)
+    for i in range(n):
+        s = max(times[i], t0)
+        e = min(times[i + 1] if i + 1 < n else math.inf, t1)
+        if e > s:
+            out.append((s, e, states[i]))
+    return out
+
+
+def care_days_in_window(prior: list[Episode], entry: float, day: float, window: float) -> float:
+    """Days in care in (day - window, day], the current spell having begun at ``entry``."""
+    lo = day - window
+    total = day - max(entry, lo)
+    for ep in prior:
+        total += max(0.0, min(ep.end, entry) - max(ep.start, lo))
+    return total
+
+
+def tpr_day(prior: list[Episode], entry: float, p: Placement) -> float:
+    """First day the '15 of the most recent 22 months' clock is met in the spell begun at ``entry``.
+
+    While the child stays in care the days in the window never fall, and once the window
+    holds only this spell they reach the 15 months: so bisection on that interval finds it.
+    """
+    if not prior:
+        return entry + p.tpr_days_in_care  # a first spell: the clock is simply 15 months
+    lo, hi = entry, entry + p.tpr_window_days
+    while hi - lo > 1e-6:
+        mid = (lo + hi) / 2
+        if care_days_in_window(prior, entry, mid, p.tpr_window_days) >= p.tpr_days_in_care:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _placement_kind(u: float, p: Placement) -> str:
+    acc = 0.0
+    for kind in PLACEMENT_TYPES:
+        acc += getattr(p.type_shares, kind)
+        if u < acc:
+            return kind
+    return PLACEMENT_TYPES[-1]
+
+
+def placement_history(
+    referral_day: float,
+    removed_at_investigation: bool,
+    times: list[float],
+    states: list[int],
+    start_open: tuple[float, float] | None,
+    safety_multiplier: float,
+    p: Placement,
+    u: UniformSeq,
+    end_day: float,
+) -> list[Episode]:
+    """The children's spells in care from referral to ``end_day``.
+
+    ``start_open`` is the (assignment, closure) interval of a START case, during which the
+    placement hazard is multiplied by ``safety_multiplier``.
+    """
+    episodes: list[Episode] = []
+    t = referral_day
+    home_rate = {USING: p.rate_using, TREATMENT: p.rate_in_treatment}
+    while t < end_day:
+        # -- at home: first placement time by spending a unit-exponential budget
+        if not (removed_at_investigation and not episodes and t == referral_day):
+            budget = -math.log(u.next())
+            entry = math.inf
+            for s, e, state in _segments(times, states, t, end_day):
+                cuts = [s, e]
+                if start_open is not None:
+                    cuts += [x for x in start_open if s < x < e]
+                cuts.sort()
+                for a, b in pairwise(cuts):
+                    rate = home_rate.get(state, p.rate_in_recovery) / DAYS_PER_YEAR
+                    if start_open is not None and start_open[0] <= a < start_open[1]:
+                        rate *= safety_multiplier
+                    if rate * (b - a) >= budget:
+                        entry = a + budget / rate
+                        break
+                    budget -= rate * (b - a)
+                if entry < math.inf:
+                    break
+            if entry == math.inf:
+                return episodes
+            t = entry
+        # -- in care
+        kind = _placement_kind(u.next(), p)
+        episode = _care_spell(t, kind, episodes, times, states, p, u, end_day)
+        episodes.append(episode)
+        if episode.exit != REUNIFIED:
+            return episodes
+        t = episode.end
+    return episodes
+
+
+def _care_spell(
+    entry: float,
+    kind: str,
+    prior: list[Episode],
+    times: list[float],
+    states: list[int],
+    p: Placement,
+    u: UniformSeq,
+    end_day: float,
+) -> Episode:
+    hearing = entry + p.permanency_hearing_days
+    exempt = kind == "relative" and u.next() < p.tpr_exception_relative
+    tpr = math.inf if exempt else tpr_day(prior, entry, p)
+    adoption = tpr + p.adoption_days_after_tpr.ppf(u.next()) if tpr < math.inf else math.inf
+    budget = -math.log(u.next())
+    pick = u.next()
+    for s, e, state in _segments(times, states, entry, min(end_day, adoption)):
+        cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)})
+        for a, b in pairwise(cuts):
+            recovered = state >= EARLY
+            reun = 0.0 if a >= tpr else (p.reunification_rate_in_recovery if recovered else p.reunification_rate_not_in_recovery)
+            if a >= hearing and not recovered:
+                reun *= p.reunification_multiplier_after_hearing
+            guard = p.guardianship_rate_after_hearing if kind == "relative" and a >= hearing else 0.0
+            total = (reun + guard) / DAYS_PER_YEAR
+            if total * (b - a) >= budget:
+                day = a + budget / total
+                return Episode(entry, day, kind, REUNIFIED if pick * (reun + guard) < reun else GUARDIANSHIP, tpr)
+            budget -= total * (b - a)
+    if adoption <= end_day:
+        return Episode(entry, adoption, kind, ADOPTION, tpr)
+    return Episode(entry, end_day, kind, IN_CARE, tpr)
+
+
+def in_care_at(episodes: list[Episode], day: float) -> bool:
+    return any(ep.start <= day < ep.end for ep in episodes)

@@ -1,0 +1,118 @@
+"""Per-family outcomes of one arm, computed after the event run from the case record."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
+from start_sim.outcomes import costs
+from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
+from start_sim.outcomes.followup import report_days
+from start_sim.sim.model import Case, untreated_recovery
+from start_sim.sim.recovery import in_recovery
+
+YEAR = 365.0  # the "12 months" of the outcome definitions
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one family's children and parent went through in one arm (per-child counts x children)."""
+
+    children: int
+    sober_at_closure: float  # 1/0, nan if the case had not closed by the end
+    placed_12m: bool
+    placed_window: bool
+    care_days: dict[str, float]  # child-days per placement type within the window (per child)
+    home_days: float  # per child, days at home with the parent within the window
+    other_days: float  # per child, days after guardianship/adoption within the window
+    home_at_closure: float  # 1/0/nan
+    reunified: bool
+    reentered_12m: float  # 1/0, nan if never reunified or not observed for 12 months
+    report_12m: bool
+    report_after_closure_12m: float  # 1/0/nan
+    days_to_treatment: float  # nan if no treatment
+    placement_cost: float
+    treatment_cost: float
+    episodes: list[Episode]
+    # 1/0 in recovery 12 months after referral, nan if not observed: unlike sobriety at
+    # closure, measured at the same moment in both arms (START extends cases while the
+    # parent is not in recovery, which raises its sobriety *at closure* by itself)
+    sober_12m: float = math.nan
+    placed_during_service: float = math.nan  # 1/0 placed between referral and closure, nan if open at the end
+    placed_after_closure_12m: float = math.nan  # 1/0 home at closure then placed within the follow-up, else nan
+
+    @property
+    def placement_days(self) -> float:
+        return sum(self.care_days.values())
+
+
+def family_outcome(sc: Scenario, case: Case) -> Outcome:
+    """Children's placements, re-reports, sobriety and costs for one family in one arm."""
+    f = case.family
+    end = sc.end_days
+    window_end = f.referral_day + sc.runout_years * 365.25
+    # Fresh readers of the family's children, reports and (for a family never served)
+    # recovery sequences, none of which the event run has read: the outcome is then a
+    # function of the case record, the same however often it is asked for.
+    proc = case.recovery or untreated_recovery(sc, replace(case, seqs={"recovery": case.seqs["recovery"].fresh()}))
+    times, states = proc.path(end)
+    start_open = None
+    if case.service == "start":
+        start_open = (case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else end)
+    episodes = placement_history(
+        f.referral_day, f.removed_at_investigation, times, states, start_open,
+        sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"].fresh(), end,
+    )
+    reports = report_days(
+        f.referral_day, times, states, start_open, sc.start.surveillance_report_multiplier,
+        sc.followup, case.seqs["reports"].fresh(), end,
+    )
+    closed = not math.isnan(case.closure_day)
+    care = dict.fromkeys(PLACEMENT_TYPES, 0.0)
+    other = 0.0
+    for ep in episodes:
+        care[ep.kind] += max(0.0, min(ep.end, window_end) - max(ep.start, f.referral_day))
+        if ep.exit in (GUARDIANSHIP, ADOPTION):
+            other += max(0.0, window_end - max(ep.end, f.referral_day))
+    observed = window_end - f.referral_day
+    home = observed - sum(care.values()) - other
+    reunions = [ep.end for ep in episodes if ep.exit == REUNIFIED and ep.end < window_end]
+    if reunions and reunions[0] + YEAR <= end:
+        reentered = float(any(reunions[0] < ep.start <= reunions[0] + YEAR for ep in episodes))
+    else:
+        reentered = math.nan
+    if closed:
+        sober = float(in_recovery(proc.state_at(case.closure_day)))
+        home_close = float(not in_care_at(episodes, case.closure_day) and not any(
+            ep.exit in (GUARDIANSHIP, ADOPTION) and ep.end <= case.closure_day for ep in episodes))
+        after = case.closure_day + sc.followup.followup_days
+        report_after = float(any(case.closure_day < d <= after for d in reports)) if after <= end else math.nan
+        during = float(any(ep.start <= case.closure_day for ep in episodes))
+        placed_after = (
+            float(any(case.closure_day < ep.start <= after for ep in episodes)) if home_close and after <= end else math.nan
+        )
+    else:
+        sober = home_close = report_after = during = placed_after = math.nan
+    tx = case.tx_start_day
+    return Outcome(
+        children=f.children,
+        sober_at_closure=sober,
+        placed_12m=any(ep.start <= f.referral_day + YEAR for ep in episodes),
+        placed_window=any(ep.start < window_end for ep in episodes),
+        care_days=care,
+        home_days=home,
+        other_days=other,
+        home_at_closure=home_close,
+        reunified=bool(reunions),
+        reentered_12m=reentered,
+        report_12m=any(d <= f.referral_day + YEAR for d in reports),
+        report_after_closure_12m=report_after,
+        days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
+        placement_cost=costs.placement_cost(sc.costs, episodes, f.children, f.referral_day, window_end),
+        treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
+        episodes=episodes,
+        sober_12m=float(in_recovery(proc.state_at(f.referral_day + YEAR))) if f.referral_day + YEAR <= end else math.nan,
+        placed_during_service=during,
+        placed_after_closure_12m=placed_after,
+    )

@@ -1,0 +1,1 @@
+"""Outputs: number formatting, figures, HTML reports and the writers of results folders."""

@@ -1,0 +1,151 @@
+"""The index parent's recovery: a continuous-time process sampled event by event.
+
+States: using, in treatment, early recovery, sustained recovery. Each sojourn draws one
+exponential "hazard budget" from the family's own uniforms and spends it at the current
+total rate; when rates change (the START case closes, a treatment episode ends) the
+unspent budget carries over. This is exact for piecewise-constant hazards and keeps
+common random numbers tight: the same family uses the same draws in both arms, so a
+lower rate only moves its events later.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+from start_sim.sim.streams import UniformSeq
+
+USING, TREATMENT, EARLY, SUSTAINED = 0, 1, 2, 3
+STATE_NAMES = ("using", "in_treatment", "early_recovery", "sustained_recovery")
+DAYS_PER_YEAR = 365.25
+
+
+def in_recovery(state: int) -> bool:
+    """Early or sustained recovery counts as 'in recovery' (sobriety)."""
+    return state >= EARLY
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryRates:
+    """Per-day rates for one parent, already adjusted for substance and arm."""
+
+    recover_in_treatment: float
+    dropout_in_treatment: float
+    spontaneous: float
+    relapse_early: float
+    relapse_sustained: float
+    days_to_sustained: float
+    relapse_multiplier_open: float  # mentor effect while the START case is open (1 = none)
+
+
+class RecoveryProcess:
+    """One parent's path, advanced lazily to whatever time the model asks about."""
+
+    __slots__ = ("rates", "u", "t", "state", "budget", "times", "states", "awaiting_treatment",
+                 "case_open", "tx_end", "sustained_at")
+
+    def __init__(self, start_day: float, rates: RecoveryRates, u: UniformSeq, awaiting_treatment: bool) -> None:
+        self.rates = rates
+        self.u = u
+        self.t = start_day
+        self.state = USING
+        self.budget = -math.log(u.next())
+        self.times = [start_day]
+        self.states = [USING]
+        self.awaiting_treatment = awaiting_treatment
+        self.case_open = False
+        self.tx_end = math.inf
+        self.sustained_at = math.inf
+
+    # -- rates -------------------------------------------------------------------
+    def _exits(self) -> tuple[float, float]:
+        """(rate to the 'better' state, rate to 'using') in the current state and regime."""
+        r = self.rates
+        mult = r.relapse_multiplier_open if self.case_open else 1.0
+        if self.state == USING:
+            return (0.0 if self.awaiting_treatment else r.spontaneous), 0.0
+        if self.state == TREATMENT:
+            return r.recover_in_treatment, r.dropout_in_treatment
+        if self.state == EARLY:
+            return 0.0, r.relapse_early * mult
+        return 0.0, r.relapse_sustained * mult
+
+    def _move(self, t: float, state: int) -> None:
+        self.t = t
+        if state == self.state:
+            return
+        self.state = state
+        self.times.append(t)
+        self.states.append(state)
+        self.budget = -math.log(self.u.next())
+        self.sustained_at = t + self.rates.days_to_sustained if state == EARLY else math.inf
+
+    # -- advancing ---------------------------------------------------------------
+    def advance(self, until: float, stop_at_dropout: bool = False) -> None:
+        """Run the process forward to ``until`` under the current regime."""
+        while self.t < until:
+            up, down = self._exits()
+            total = up + down
+            boundary = min(until, self.tx_end, self.sustained_at)
+            hit = self.t + self.budget / total if total > 0 else math.inf
+            if hit <= boundary:
+                # the choice between the two exits uses its own uniform
+                better = up > 0 and (down == 0 or self.u.next() * total < up)
+                if better:
+                    self._move(hit, EARLY)
+                elif self.state == TREATMENT:
+                    self.tx_end = math.inf  # dropout ends the episode
+                    self._move(hit, USING)
+                    if stop_at_dropout:
+                        return
+                else:  # relapse: back to treatment while the episode lasts
+                    self._move(hit, TREATMENT if self.tx_end < math.inf else USING)
+                continue
+            self.budget -= (boundary - self.t) * total
+            self.t = boundary
+            if boundary == self.sustained_at:
+                self._move(boundary, SUSTAINED)
+            elif boundary == self.tx_end:
+                self.tx_end = math.inf
+                if self.state == TREATMENT:
+                    self._move(boundary, USING)
+
+    def state_at(self, day: float) -> int:
+        """State at ``day``; a day already passed is read from the recorded path (a day
+        before the path starts reads its first state, not its last)."""
+        if day < self.t:
+            return self.states[max(bisect.bisect_right(self.times, day) - 1, 0)]
+        self.advance(day)
+        return self.state
+
+    def start_treatment(self, day: float, episode_days: float) -> float:
+        """Enter treatment at ``day`` for at most ``episode_days``; returns the day the
+        treatment place is given up (dropout or end of episode).
+
+        Treatment-episode rates hold for the whole episode (the mentor effect is decided at
+        entry), so the exit is known at entry and the model can schedule the release.
+        """
+        self.advance(day)
+        self.awaiting_treatment = False
+        if self.state != USING:
+            return day  # recovered meanwhile: the place is not taken
+        self._move(day, TREATMENT)
+        end = self.tx_end = day + episode_days
+        self.advance(end, stop_at_dropout=True)
+        return min(self.t, end)
+
+    def give_up_waiting(self, day: float) -> None:
+        """The parent will not enter treatment after all (spontaneous recovery applies from now)."""
+        self.advance(day)
+        self.awaiting_treatment = False
+
+    def set_case_open(self, day: float, is_open: bool) -> None:
+        """Switch the regime (mentor relapse effect) from ``day`` (or from now, if later)."""
+        self.advance(day)
+        self.case_open = is_open
+
+    def path(self, until: float) -> tuple[list[float], list[int]]:
+        """Change times and states from the start to ``until`` (advancing if needed)."""
+        self.advance(until)
+        return self.times, self.states
