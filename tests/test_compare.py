@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import math
+
+from scipy import stats
+
 import start_sim as ss
-from start_sim.experiments.compare import compare, paired_difference, unpaired_difference
+from start_sim.core.stats import paired_difference
+from start_sim.experiments.compare import compare
+
+
+def unpaired_difference(a, b, confidence=0.95):
+    """Welch interval of mean(a) - mean(b), as if the scenarios had independent draws."""
+    x, y = a.dropna().to_numpy(dtype=float), b.dropna().to_numpy(dtype=float)
+    mean = float(x.mean() - y.mean())
+    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = math.sqrt(vx + vy)
+    dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1)) if se > 0 else 1
+    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * se)
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
 def test_scenario_compared_with_itself_differs_by_exactly_zero(small):

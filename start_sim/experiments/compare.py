@@ -13,15 +13,13 @@ is kept as it arrives, so an interrupted comparison resumes where it stopped.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from start_sim.core.errors import RunError
+from start_sim.core.stats import paired_difference
 from start_sim.experiments.executor import Progress
 from start_sim.experiments.grid import simulate_grid
 from start_sim.experiments.precision import ReplicationsRule
@@ -68,31 +66,6 @@ class Comparison:
                     row.update({f"diff_{k}": v for k, v in d.items()})
                 rows.append(row)
         return pd.DataFrame(rows)
-
-
-def paired_difference(a: pd.Series, b: pd.Series, confidence: float = 0.95) -> dict[str, float]:
-    """Mean and t-interval of ``a - b`` replication by replication (NaN pairs dropped)."""
-    d = (a.to_numpy(dtype=float) - b.to_numpy(dtype=float))
-    d = d[~np.isnan(d)]
-    n = len(d)
-    if n == 0:
-        return {"mean": math.nan, "ci_low": math.nan, "ci_high": math.nan}
-    mean = float(d.mean())
-    if n < 2:
-        return {"mean": mean, "ci_low": math.nan, "ci_high": math.nan}
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std(ddof=1) / math.sqrt(n))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
-
-
-def unpaired_difference(a: pd.Series, b: pd.Series, confidence: float = 0.95) -> dict[str, float]:
-    """Welch interval of mean(a) - mean(b), as if the scenarios had independent draws."""
-    x, y = a.dropna().to_numpy(dtype=float), b.dropna().to_numpy(dtype=float)
-    mean = float(x.mean() - y.mean())
-    vx, vy = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
-    se = math.sqrt(vx + vy)
-    dof = (vx + vy) ** 2 / (vx**2 / (len(x) - 1) + vy**2 / (len(y) - 1)) if se > 0 else 1
-    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * se)
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
 
 
 def compare(

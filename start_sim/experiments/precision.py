@@ -26,7 +26,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from start_sim.core.stats import half_width, t_quantile
 
 DEFAULT_KPIS = (
     "families_started",
@@ -111,7 +112,7 @@ class ReplicationsRule:
                 if mean == 0:
                     need = max(need, 2 * done)
                     continue
-                t = stats.t.ppf(0.5 + self.confidence / 2, len(x) - 1)
+                t = t_quantile(len(x), self.confidence)
                 n = math.ceil((t * sd / (self.precision * mean)) ** 2)
                 need = max(need, n + self.window(n))
         return int(min(self.max_replications, max(done + step, min(need, 2 * done))))
@@ -138,7 +139,7 @@ def relative_precision(values: pd.Series | np.ndarray, confidence: float = 0.95)
         if sd == 0:
             out[i] = 0.0
         elif mean > 0:
-            out[i] = stats.t.ppf(0.5 + confidence / 2, len(a) - 1) * sd / math.sqrt(len(a)) / mean
+            out[i] = half_width(a, confidence) / mean
     return out
 
 
@@ -152,8 +153,7 @@ def confidence_interval_method(kpis: pd.DataFrame, columns: Sequence[str], confi
         for n in range(1, len(x) + 1):
             v = x[:n][~np.isnan(x[:n])]
             mean = float(v.mean()) if len(v) else math.nan
-            half = (float(stats.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
-                    if len(v) > 1 else math.nan)
+            half = half_width(v, confidence)
             rows.append({"kpi": kpi, "n": n, "mean": mean, "half_width": half, "precision": rel[n - 1]})
     return pd.DataFrame(rows)
 
@@ -178,7 +178,7 @@ def replications_needed(
         x = x[~np.isnan(x)]
         rel = relative_precision(kpis[kpi], confidence)
         if len(x) > 1 and x.std(ddof=1) > 0 and x.mean() != 0:
-            t = stats.t.ppf(0.5 + confidence / 2, len(x) - 1)
+            t = t_quantile(len(x), confidence)
             projected = math.ceil((t * x.std(ddof=1) / (precision * abs(x.mean()))) ** 2)
         else:
             projected = len(x) if len(x) > 1 else math.nan

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from start_sim.core.errors import RunError
+from start_sim.core.stats import mean_ci
 from start_sim.core.version import __version__
 from start_sim.experiments.records import Record, scenario_hash
 from start_sim.inputs.schema import Scenario
@@ -104,10 +104,9 @@ def summary_table(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
         x = kpis[col].to_numpy(dtype=float)
         x = x[~np.isnan(x)]
         n = len(x)
-        mean = float(x.mean()) if n else math.nan
+        mean, low, high = mean_ci(x, confidence)
         sd = float(x.std(ddof=1)) if n > 1 else math.nan
-        half = float(stats.t.ppf(0.5 + confidence / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else math.nan
-        rows[col] = {"mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half, "n": n}
+        rows[col] = {"mean": mean, "sd": sd, "ci_low": low, "ci_high": high, "n": n}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["label"] = [_label(c) for c in table.index]
     return table
