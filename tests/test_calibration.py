@@ -9,17 +9,9 @@ import tomllib
 import pytest
 
 import start_sim as ss
-from start_sim.analyses.calibration import (
-    Parameter,
-    Settings,
-    Target,
-    TargetSet,
-    calibrate,
-    evaluate,
-    load_targets,
-    objective,
-)
+from start_sim.analyses.calibration import calibrate, evaluate, objective
 from start_sim.experiments.runner import replicate
+from start_sim.inputs.targets import CalibrationTarget, Parameter, Settings, TargetSet, load_targets
 
 from .conftest import ROOT
 
@@ -38,7 +30,7 @@ PARAMS = (Parameter("placement.rate_using", 0.2, 0.8, 0.4),
 
 
 def _targets(values: dict[str, float], n: float = 4000) -> TargetSet:
-    ts = [Target(id="X", name="x", kpi=k.rsplit("_", 1)[0], arm=k.rsplit("_", 1)[1], kind="rate", value=v,
+    ts = [CalibrationTarget(id="X", name="x", kpi=k.rsplit("_", 1)[0], arm=k.rsplit("_", 1)[1], kind="rate", value=v,
                  low=v - 0.05, high=v + 0.05, n=n) for k, v in values.items()]
     return TargetSet(PARAMS, tuple(ts), Settings(horizon_years=0, replications=2, seed=11))
 
@@ -56,11 +48,11 @@ def test_shipped_targets_file_reads_and_covers_the_evidence():
 
 
 def test_deviance_is_zero_on_target_and_grows_with_n():
-    t = Target(id="T", name="t", kpi="k", arm="start", kind="rate", value=0.3, low=0.2, high=0.4, n=100)
+    t = CalibrationTarget(id="T", name="t", kpi="k", arm="start", kind="rate", value=0.3, low=0.2, high=0.4, n=100)
     assert t.deviance(0.3) == pytest.approx(0.0)
-    big = Target(**{**t.__dict__, "n": 400})
+    big = CalibrationTarget(**{**t.__dict__, "n": 400})
     assert big.deviance(0.35) == pytest.approx(4 * t.deviance(0.35))
-    one_sided = Target(**{**t.__dict__, "kind": "at_least", "value": 0.75})
+    one_sided = CalibrationTarget(**{**t.__dict__, "kind": "at_least", "value": 0.75})
     assert one_sided.deviance(0.9) == 0 and one_sided.deviance(0.6) > 0
 
 

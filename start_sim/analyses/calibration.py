@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import time
-import tomllib
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,131 +43,9 @@ from scipy import optimize, stats
 from scipy.stats import qmc
 
 from start_sim.experiments.runner import replicate
+from start_sim.inputs.posterior import load_posterior
 from start_sim.inputs.schema import Scenario
-
-# ------------------------------------------------------------------ targets as data
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A free parameter: a dotted scenario path with a uniform prior on [low, high]."""
-
-    path: str
-    low: float
-    high: float
-    default: float
-    drives: str = ""
-
-    def value(self, u: float) -> float:
-        return self.low + float(u) * (self.high - self.low)
-
-    def unit(self, value: float) -> float:
-        return (value - self.low) / (self.high - self.low)
-
-
-@dataclass(frozen=True)
-class Target:
-    """One observed figure and how it enters the likelihood."""
-
-    id: str
-    name: str
-    kpi: str
-    arm: str
-    kind: str  # rate | mean | at_least | check
-    value: float
-    low: float
-    high: float
-    n: float = math.nan
-    design_effect: float = 1.0
-    weight: float = 1.0
-    sd: float = math.nan
-    population: str = ""
-    source: str = ""
-
-    @property
-    def key(self) -> str:
-        """The simulated quantity: a KPI column, ``mean_case_days`` or a scenario path (check)."""
-        if self.kind in ("check", "mean"):
-            return self.kpi
-        return f"{self.kpi}_{self.arm}"
-
-    @property
-    def label(self) -> str:
-        return f"{self.id} {self.arm}" if self.kind not in ("check", "mean") else self.id
-
-    @property
-    def n_eff(self) -> float:
-        return self.n / self.design_effect * self.weight
-
-    def deviance(self, sim: float) -> float:
-        """-2 x log-likelihood ratio against a perfect fit (0 when the simulation hits the value)."""
-        if self.kind == "check":
-            return 0.0
-        if sim is None or not math.isfinite(sim):
-            return 1e6
-        if self.kind == "mean":
-            return self.weight * ((sim - self.value) / self.sd) ** 2
-        if self.kind == "at_least" and sim >= self.value:
-            return 0.0
-        v = min(max(self.value, 1e-9), 1 - 1e-9)
-        p = min(max(sim, 1e-9), 1 - 1e-9)
-        return 2 * self.n_eff * (v * math.log(v / p) + (1 - v) * math.log((1 - v) / (1 - p)))
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The ``[calibration]`` table: calibration scenario and budget."""
-
-    horizon_years: float = 2.0
-    replications: int = 2
-    seed: int = 20240601
-    design_points: int = 64
-    starts: int = 3
-    maxfev: int = 80
-    local_points: int = 64
-    posterior_points: int = 512
-    posterior_draws: int = 400
-    proposal_inflation: float = 1.5
-    local_half_width: float = 0.08
-
-
-@dataclass(frozen=True)
-class TargetSet:
-    parameters: tuple[Parameter, ...]
-    targets: tuple[Target, ...]
-    settings: Settings
-    source: str = ""
-
-    @property
-    def fitted(self) -> tuple[Target, ...]:
-        return tuple(t for t in self.targets if t.kind != "check")
-
-
-def load_targets(path: str | Path) -> TargetSet:
-    """Read a targets file (see ``calibration/targets.toml``)."""
-    data = tomllib.loads(Path(path).read_text())
-    params = tuple(
-        Parameter(p, float(v["low"]), float(v["high"]), float(v.get("default", (v["low"] + v["high"]) / 2)),
-                  str(v.get("drives", "")))
-        for p, v in data.get("parameters", {}).items()
-    )
-    fields = set(Target.__dataclass_fields__)
-    targets = []
-    for t in data.get("targets", []):
-        unknown = set(t) - fields
-        if unknown:
-            raise ValueError(f"{path}: target {t.get('id')} has unknown keys {sorted(unknown)}")
-        targets.append(Target(**t))
-    for t in targets:
-        if t.kind not in ("rate", "mean", "at_least", "check"):
-            raise ValueError(f"{path}: target {t.id} has kind {t.kind!r}; use rate, mean, at_least or check")
-        if t.kind in ("rate", "at_least") and not t.n > 0:
-            raise ValueError(f"{path}: target {t.id} ({t.kind}) needs n > 0")
-        if t.kind == "mean" and not t.sd > 0:
-            raise ValueError(f"{path}: target {t.id} (mean) needs sd > 0")
-    sset = {k: v for k, v in data.get("calibration", {}).items() if k in Settings.__dataclass_fields__}
-    return TargetSet(params, tuple(targets), Settings(**sset), str(path))
-
+from start_sim.inputs.targets import CalibrationTarget, Parameter, Settings, TargetSet, load_targets
 
 # ------------------------------------------------------------------ simulation of targets
 
@@ -184,7 +61,7 @@ def apply(scenario: Scenario, parameters: Sequence[Parameter], theta: Sequence[f
     return scenario.with_changes({p.path: float(v) for p, v in zip(parameters, theta, strict=True)})
 
 
-def simulated_targets(outs: list, targets: Sequence[Target]) -> dict[str, float]:
+def simulated_targets(outs: list, targets: Sequence[CalibrationTarget]) -> dict[str, float]:
     """Mean over replications of each target's simulated quantity."""
     res: dict[str, float] = {}
     for t in targets:
@@ -202,14 +79,14 @@ def simulated_targets(outs: list, targets: Sequence[Target]) -> dict[str, float]
     return res
 
 
-def evaluate(scenario: Scenario, parameters: Sequence[Parameter], targets: Sequence[Target], theta: Sequence[float],
+def evaluate(scenario: Scenario, parameters: Sequence[Parameter], targets: Sequence[CalibrationTarget], theta: Sequence[float],
              replications: int, seed: int, workers: int = 1, scheduler: str | None = None) -> dict[str, float]:
     """Simulated target quantities at ``theta`` (common random numbers: ``seed`` fixed)."""
     outs = replicate(apply(scenario, parameters, theta), replications, seed, workers, scheduler)
     return simulated_targets(outs, targets)
 
 
-def deviance(sim: dict[str, float], targets: Sequence[Target]) -> float:
+def deviance(sim: dict[str, float], targets: Sequence[CalibrationTarget]) -> float:
     return float(sum(t.deviance(sim.get(t.key, math.nan)) for t in targets if t.kind != "check"))
 
 
@@ -219,7 +96,7 @@ class _Eval:
 
     scenario: Scenario
     parameters: tuple[Parameter, ...]
-    targets: tuple[Target, ...]
+    targets: tuple[CalibrationTarget, ...]
     replications: int
     seed: int
     log: list = field(default_factory=list)
@@ -471,7 +348,7 @@ def _nm_task(ev: _Eval, args: tuple) -> list:
     return _nelder_mead(fresh, u0, maxfev)
 
 
-def _frame(params: Sequence[Parameter], targets: Sequence[Target], log: list) -> pd.DataFrame:
+def _frame(params: Sequence[Parameter], targets: Sequence[CalibrationTarget], log: list) -> pd.DataFrame:
     rows = []
     for th, sim, dev in log:
         row = dict(zip([p.path for p in params], th, strict=True))
@@ -586,7 +463,5 @@ def _fit_table(ts: TargetSet, fitted: Scenario, best_sim: dict[str, float], part
     return pd.DataFrame(rows)
 
 
-def load_posterior(path: str | Path) -> pd.DataFrame:
-    """Posterior draws written by :meth:`CalibrationResult.write` (one column per parameter path)."""
-    df = pd.read_csv(path)
-    return df.drop(columns=[c for c in ("draw", "particle") if c in df.columns])
+__all__ = ["CalibrationResult", "CalibrationTarget", "Parameter", "Settings", "TargetSet", "calibrate", "evaluate",
+           "load_posterior", "load_targets", "objective", "simulated_targets"]

@@ -31,8 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from start_sim.analyses.calibration import calibrate, load_targets
+    from start_sim.analyses.calibration import calibrate
     from start_sim.inputs.files import load_scenario
+    from start_sim.inputs.targets import load_targets
 
     try:
         scenario = load_scenario(args.scenario)

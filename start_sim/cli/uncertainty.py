@@ -48,9 +48,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from start_sim.analyses.bca import Options
-    from start_sim.analyses.calibration import load_posterior
     from start_sim.analyses.uncertainty import render_html, tornado_figure, uncertainty
     from start_sim.inputs.files import load_scenario
+    from start_sim.inputs.posterior import load_posterior
 
     try:
         scenario = load_scenario(args.scenario)
