@@ -9,18 +9,11 @@ from pathlib import Path
 import pytest
 
 import start_sim as ss
-from start_sim.analyses.staffing import (
-    Evaluator,
-    analytic_level,
-    erlang_b,
-    erlang_c,
-    mean_days_in_start,
-    mentors_for,
-    mmc_within,
-    parse_target,
-    size_county,
-    size_staffing,
-)
+from start_sim.analyses.candidate_runs import Evaluator
+from start_sim.analyses.queueing import analytic_level, erlang_b, erlang_c, mmc_within
+from start_sim.analyses.service_targets import parse_target
+from start_sim.analyses.staffing import size_county, size_staffing
+from start_sim.analyses.staffing_estimate import mean_days_in_start, mentors_for
 from start_sim.cli import main as cli_main
 from start_sim.outcomes import costs
 

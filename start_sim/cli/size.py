@@ -82,8 +82,10 @@ def main(args: argparse.Namespace) -> int:
         return fail("interrupted; nothing written", 130)
     print_sizing(sizing)
     if out is not None:
+        from start_sim.outputs.writers import write_sizing
+
         try:
-            sizing.write(out)
+            write_sizing(sizing, out)
         except OSError as exc:
             return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
         print(f"staffing table written to {out / 'staffing.csv'}")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from start_sim.analyses.staffing import Sizing
+from start_sim.core.version import __version__
 from start_sim.experiments.compare import Comparison
 from start_sim.experiments.compare import manifest as comparison_manifest
 from start_sim.experiments.results import Results
@@ -73,5 +75,21 @@ def write_comparison(cmp: Comparison, out: str | Path, report: bool = True) -> P
             from start_sim.outputs.report import write_compare_report
 
             write_compare_report(cmp, tmp)
+
+    return replace_folder(out, fill)
+
+
+def write_sizing(sizing: Sizing, out: str | Path) -> Path:
+    """``staffing.csv`` and ``manifest.json`` of a staffing search into ``out``, built aside and moved into place."""
+
+    def fill(tmp: Path) -> None:
+        tmp.mkdir(parents=True, exist_ok=True)
+        sizing.table().to_csv(tmp / "staffing.csv", index=False)
+        manifest = {
+            "command": "size", "targets": [t.text for t in sizing.targets], "replications": sizing.replications,
+            "seed": sizing.seed, "version": __version__, "scenario": sizing.scenario.to_dict(),
+            "hiring_schedule": [c.note() for c in sizing.counties], "skipped": sizing.skipped,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
     return replace_folder(out, fill)

@@ -1,0 +1,163 @@
+"""Simulating one candidate dyad count of one county, on common random numbers.
+
+Every candidate ``n`` runs the same replications with the same seed, so it serves the same
+families with the same draws. Only the START arm's event run is simulated
+(:class:`start_sim.sim.model.CountyModel`); the outcomes are not needed for capacity targets,
+and the run-out is cut to at most one year. Counties do not share staff or families in the
+model, so each county is simulated alone, in a scenario holding just that county with ``n``
+dyads from its launch day and no later hiring steps (turnover, hiring lag and training of the
+scenario's workforce still apply to leavers' replacements).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from start_sim.analyses.service_targets import ServiceTarget
+from start_sim.analyses.staffing_estimate import mentors_for
+from start_sim.core.stats import mean_ci
+from start_sim.experiments.executor import Executor
+from start_sim.inputs.files import validate
+from start_sim.inputs.schema import Scenario
+from start_sim.sim.model import CountyModel
+from start_sim.sim.replication import county_families, gc_paused
+
+
+def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_years: float | None = None) -> Scenario:
+    """A scenario holding county ``county_index`` alone, with ``dyads`` caseworkers from its
+    launch (mentors at the county's ratio) and no later hiring steps."""
+    data = scenario.to_dict()
+    c = dict(data["counties"][county_index])
+    county = scenario.counties[county_index]
+    c["dyads"] = dyads
+    c["mentors"] = mentors_for(county, dyads)
+    c["hiring"] = []
+    data["counties"] = [c]
+    data["name"] = f"{scenario.name}: {county.name} with {dyads} dyads"
+    if runout_years is not None:
+        data["runout_years"] = runout_years
+    return validate(data, file=f"staffing search ({county.name}, {dyads} dyads)")
+
+
+@dataclass
+class RepLevels:
+    """Service levels and utilisation of one replication of one candidate."""
+
+    replication: int
+    levels: tuple[float, ...]
+    utilisation: float
+    extensions: int
+    checks: int
+
+
+def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTarget, ...]) -> RepLevels:
+    """One replication of the one-county scenario ``sc``: the START arm's event run only."""
+    county = sc.counties[0]
+    H, L = sc.horizon_days, county.launch_day
+    with gc_paused():
+        fams = county_families(sc, 0, seed, replication)
+        model = CountyModel(sc, 0, fams, with_start=True, seed=seed, replication=replication)
+        cases = model.run()
+    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H]
+    n = len(measured)
+    levels = []
+    for t in targets:
+        if t.metric == "assigned_within_days":
+            ok = sum(c.service == "start" and c.assigned_day - c.family.referral_day <= t.days + 1e-9 for c in measured)
+            levels.append(ok / n if n else 1.0)
+        else:
+            out = sum(c.route in ("reneged", "diverted") for c in measured)
+            levels.append(out / n if n else 0.0)
+    # utilisation over [launch, horizon): case-days on a caseworker / slot-days
+    busy = 0.0
+    ext = checks = 0
+    k = sc.program.max_extensions
+    for c in cases:
+        if c.service != "start":
+            continue
+        end = c.closure_day if not math.isnan(c.closure_day) else math.inf
+        busy += max(0.0, min(end, H) - max(c.assigned_day, L))
+        for u0, u1 in c.unassigned:
+            busy -= max(0.0, min(u1, H) - max(u0, L))
+        if not c.disengaged and not math.isnan(c.closure_day):
+            ext += c.extensions
+            checks += c.extensions + (1 if c.extensions < k else 0)
+    log = [*model.slot_log, (math.inf, 0)]
+    slot_days = sum(v * max(0.0, min(d1, H) - max(d0, L)) for (d0, v), (d1, _) in zip(log, log[1:], strict=False))
+    return RepLevels(replication, tuple(levels), busy / slot_days if slot_days > 0 else math.nan, ext, checks)
+
+
+@dataclass
+class Evaluation:
+    """All replications of one candidate dyad count."""
+
+    dyads: int
+    targets: tuple[ServiceTarget, ...]
+    reps: list[RepLevels]
+
+    def values(self, i: int) -> np.ndarray:
+        """Target ``i``'s service level, one value per replication."""
+        return np.array([r.levels[i] for r in self.reps], dtype=float)
+
+    def mean(self, i: int) -> float:
+        """Mean over replications of target ``i``'s service level."""
+        return float(self.values(i).mean())
+
+    def ci(self, i: int) -> tuple[float, float]:
+        """95% t-interval of target ``i``'s mean service level (the mean twice for one replication)."""
+        m, lo, hi = mean_ci(self.values(i))
+        return (m, m) if math.isnan(lo) else (lo, hi)
+
+    @property
+    def meets(self) -> bool:
+        """Whether the mean service level meets every target."""
+        return all(t.meets(self.mean(i)) for i, t in enumerate(self.targets))
+
+    @property
+    def p_meets(self) -> float:
+        """Share of replications in which every target is met."""
+        return float(np.mean([all(t.meets(r.levels[i]) for i, t in enumerate(self.targets)) for r in self.reps]))
+
+    @property
+    def utilisation(self) -> float:
+        """Mean over replications of case-days per slot-day (NaN if no slots)."""
+        u = np.array([r.utilisation for r in self.reps], dtype=float)
+        return float(np.nanmean(u)) if np.any(~np.isnan(u)) else math.nan
+
+
+class Evaluator:
+    """Runs candidates of one county on the same seed and replications (cached by dyads)."""
+
+    def __init__(self, scenario: Scenario, county_index: int, targets: tuple[ServiceTarget, ...], replications: int,
+                 seed: int, executor: Executor | None = None, runout_years: float | None = None):
+        self.scenario, self.k, self.targets = scenario, county_index, targets
+        self.replications, self.seed, self.ex = replications, seed, executor
+        self.runout = min(scenario.runout_years, 1.0) if runout_years is None else runout_years
+        self.cache: dict[int, Evaluation] = {}
+
+    def scenario_for(self, dyads: int) -> Scenario:
+        """The one-county scenario with ``dyads`` caseworkers."""
+        return county_scenario(self.scenario, self.k, dyads, self.runout)
+
+    def __call__(self, dyads: int, replications: int | None = None) -> Evaluation:
+        """Every replication of ``dyads``; a pilot with its own ``replications`` is not cached."""
+        reps = self.replications if replications is None else replications
+        if replications is None and dyads in self.cache:
+            return self.cache[dyads]
+        sc = self.scenario_for(dyads)
+        done: dict[int, RepLevels] = {}
+        items = [(f"start-sim-size-{self.k}-{dyads}-{self.seed}-{i}", (sc, self.seed, i, self.targets))
+                 for i in range(reps)]
+        if self.ex is None:
+            for _, args in items:
+                r = _levels(*args)
+                done[r.replication] = r
+        else:
+            self.ex.stream(_levels, items, lambda _key, r: done.__setitem__(r.replication, r))
+        ev = Evaluation(dyads, self.targets, [done[i] for i in range(reps)])
+        if replications is None:
+            self.cache[dyads] = ev
+        return ev
