@@ -12,8 +12,22 @@ from start_sim.experiments.runner import run
 from start_sim.inputs.schema import Costs, County
 from start_sim.outcomes import costs
 from start_sim.outcomes.children import REUNIFIED, Episode
+from start_sim.sim.staff import CASEWORKER, MENTOR, Post
 
 Y = 365.25
+
+
+def steady_posts(county: County) -> list[Post]:
+    """The posts of constant staffing: the county's caseworkers and mentors (full time) in
+    post from its launch and never leaving."""
+    day = county.launch_day
+    roles = [CASEWORKER] * county.dyads + [MENTOR] * county.mentor_count
+    return [Post(role, 1.0, opened=day, hired=day, active=day) for role in roles]
+
+
+def steady_cost(c: Costs, county: County, horizon_days: float) -> float:
+    """Present value of constant staffing to the horizon, as the model prices its posts."""
+    return costs.staff_cost(c, steady_posts(county), horizon_days)
 
 
 def rel_close(actual: float, expected: float, what: str, rtol: float = 1e-9) -> None:
@@ -60,7 +74,7 @@ def test_family_rows_add_up_to_cost_kpis(results):
 
 
 def test_program_cost_kpi_is_sum_of_counties(results, two_counties):
-    expected = sum(costs.program_cost(two_counties.costs, c, two_counties.horizon_days) for c in two_counties.counties)
+    expected = sum(steady_cost(two_counties.costs, c, two_counties.horizon_days) for c in two_counties.counties)
     for v in results.kpis["program_cost"]:
         rel_close(float(v), expected, "program_cost KPI vs sum of county program costs")
 
@@ -121,18 +135,18 @@ def test_program_cost_formula(dyads, mentors, years):
     m = dyads if mentors is None else mentors
     staff = dyads * c.caseworker_per_fte_year + m * c.mentor_per_fte_year
     expected = staff * (1 + c.supervision_share) * (1 + c.overhead_share) * years + (dyads + m) * c.training_per_hire
-    rel_close(costs.program_cost(c, county, years * Y), expected,
+    rel_close(steady_cost(c, county, years * Y), expected,
               f"program cost of {dyads} caseworkers and {m} mentors over {years} years, no discounting")
     # a later launch pays staff from the launch only; discounting makes it smaller
     late = County(name="X", referrals_per_year=10, dyads=dyads, mentors=mentors, launch_day=0.5 * Y)
     expected_late = staff * (1 + c.supervision_share) * (1 + c.overhead_share) * (years - 0.5) + (dyads + m) * c.training_per_hire
-    rel_close(costs.program_cost(c, late, years * Y), expected_late, "program cost with a launch half a year in")
-    disc = costs.program_cost(Costs(discount_rate_per_year=0.03), county, years * Y)
+    rel_close(steady_cost(c, late, years * Y), expected_late, "program cost with a launch half a year in")
+    disc = steady_cost(Costs(discount_rate_per_year=0.03), county, years * Y)
     assert disc < expected, f"discounted program cost {disc:,.0f} not below undiscounted {expected:,.0f}"
 
 
 def test_no_program_no_cost():
     c = Costs()
-    assert costs.program_cost(c, County(name="X", referrals_per_year=10, dyads=0), 5 * Y) == 0.0, "zero dyads cost nothing"
-    assert costs.program_cost(c, County(name="X", referrals_per_year=10, dyads=2, launch_day=6 * Y), 5 * Y) == 0.0, (
+    assert steady_cost(c, County(name="X", referrals_per_year=10, dyads=0), 5 * Y) == 0.0, "zero dyads cost nothing"
+    assert steady_cost(c, County(name="X", referrals_per_year=10, dyads=2, launch_day=6 * Y), 5 * Y) == 0.0, (
         "a county launching after the horizon costs nothing")

@@ -6,7 +6,7 @@ import pytest
 
 import start_sim as ss
 from start_sim.experiments.runner import run
-from start_sim.metrics.kpis import kpi_columns
+from start_sim.metrics.registry import kpi_columns
 
 from .conftest import ROOT
 

@@ -109,8 +109,11 @@ def test_staff_cost_follows_the_posts():
     assert out.kpis["program_cost"] == pytest.approx(expected, rel=1e-12)
     steady = scenario()
     out = summarise(steady, simulate(steady, 2, 0), 0)
-    closed = costs.program_cost(steady.costs, steady.counties[0], steady.horizon_days)
-    assert out.kpis["program_cost"] == pytest.approx(closed, rel=1e-9), "constant staff: posts vs closed form"
+    posts = simulate(steady, 2, 0)[0].posts
+    assert all(p.hired == p.opened == 0.0 and p.left == math.inf for p in posts), "constant staff: all in post from day 0"
+    assert [p.role for p in posts].count("caseworker") == steady.counties[0].dyads
+    closed = costs.staff_cost(steady.costs, posts, steady.horizon_days)
+    assert out.kpis["program_cost"] == pytest.approx(closed, rel=1e-9), "constant staff: the KPI prices the posts"
 
 
 def test_a_young_site_is_slower_to_treatment():

@@ -91,7 +91,7 @@ def _default_kpis() -> tuple[str, ...]:
 def rule_of(args: argparse.Namespace):
     """The replications rule the options ask for (``ValueError`` with a message if they are wrong)."""
     from start_sim.experiments.precision import ReplicationsRule
-    from start_sim.metrics.kpis import kpi_columns
+    from start_sim.metrics.registry import kpi_columns
 
     kpis = tuple(k.strip() for k in args.precision_kpis.split(",") if k.strip()) if args.precision_kpis else _default_kpis()
     known = set(kpi_columns())
@@ -176,7 +176,7 @@ def print_summary(results: Results) -> None:
     """Programme, capacity and cost KPIs, then START vs usual services side by side."""
     from rich.table import Table
 
-    from start_sim.metrics.kpis import METRICS
+    from start_sim.metrics.registry import METRICS
 
     s = results.summary()
 

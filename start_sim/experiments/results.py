@@ -16,7 +16,7 @@ from start_sim.core.stats import mean_ci
 from start_sim.core.version import __version__
 from start_sim.experiments.records import Record, scenario_hash
 from start_sim.inputs.schema import Scenario
-from start_sim.metrics.kpis import METRICS
+from start_sim.metrics.registry import METRICS
 
 
 @dataclass

@@ -1,1 +1,1 @@
-"""KPIs: the registry of metrics, a replication's KPIs, monthly series and family rows."""
+"""Metrics: the registry of KPIs (registry), a replication's KPIs (kpis), its monthly series and family rows (series)."""

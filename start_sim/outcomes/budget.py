@@ -12,15 +12,14 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from start_sim.outcomes.costs import care_cost_per_child_day
-from start_sim.sim.staff import CASEWORKER
+from start_sim.core.timebase import DAYS_PER_YEAR as YEAR
+from start_sim.outcomes.costs import care_cost_per_child_day, post_cost_per_day
+from start_sim.sim.family import in_cohort
 
 if TYPE_CHECKING:
     from start_sim.inputs.schema import Scenario
     from start_sim.outcomes.family_outcomes import Outcome
     from start_sim.sim.replication import CountyRun
-
-YEAR = 365.25
 
 
 def _spread(out: list[float], per_day: float, start: float, end: float) -> None:
@@ -38,7 +37,6 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
     years = math.ceil(sc.end_days / YEAR)
     H = sc.horizon_days
     c = sc.costs
-    loading = (1 + c.supervision_share) * (1 + c.overhead_share) / YEAR
     rows = []
     for run, outs in parts:
         cols = {k: [0.0] * years for k in ("staff", "training", "treatment_start", "treatment_usual",
@@ -46,14 +44,13 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
         for p in run.posts:
             if p.hired >= H:
                 continue
-            salary = c.caseworker_per_fte_year if p.role == CASEWORKER else c.mentor_per_fte_year
-            _spread(cols["staff"], salary * p.fte * loading, p.hired, min(p.left, H))
+            _spread(cols["staff"], post_cost_per_day(c, p), p.hired, min(p.left, H))
             cols["training"][int(max(p.hired, 0.0) // YEAR)] += c.training_per_hire
         for arm in ("start", "usual"):
             cases = run.start if arm == "start" else run.usual
             for case, o in zip(cases, outs[arm], strict=True):
                 f = case.family
-                if f.pre_existing or f.referral_day >= H:
+                if not in_cohort(f, sc):
                     continue
                 if not math.isnan(case.tx_start_day) and case.tx_start_day < years * YEAR:
                     cols[f"treatment_{arm}"][int(case.tx_start_day // YEAR)] += getattr(c.treatment_per_episode,

@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from scipy import stats  # noqa: E402
 
-from start_sim.metrics.kpis import METRICS
+from start_sim.metrics.registry import METRICS
 
 if TYPE_CHECKING:
     from start_sim.experiments.results import Results

@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from start_sim.core.version import __version__
 from start_sim.experiments.precision import DEFAULT_KPIS, replications_needed
 from start_sim.inputs.schema import Scenario
-from start_sim.metrics.kpis import METRICS
+from start_sim.metrics.registry import METRICS
 from start_sim.outputs import plots
 from start_sim.outputs.formatting import fmt
 

@@ -53,6 +53,12 @@ class Family:
         return {k: s.fresh() for k, s in self.seqs.items()}
 
 
+def in_cohort(family: Family, scenario: Scenario) -> bool:
+    """The cohort every outcome and cost KPI is about: families referred within the horizon
+    (pre-existing cases, open or waiting on day 0, are staffed but not counted)."""
+    return not family.pre_existing and family.referral_day < scenario.horizon_days
+
+
 def draw_families(
     scenario: Scenario, county_index: int, days: np.ndarray, draws: CountyDraws, pre_existing: bool, open_count: int = 0
 ) -> list[Family]:

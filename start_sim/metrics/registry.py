@@ -1,0 +1,82 @@
+"""The registry of metrics: every KPI's key, label, unit and definition, in one dictionary.
+
+Tables, plots and the CLI read labels and units from ``METRICS``. Outcome KPIs come in
+two arms: ``_start`` (families served by START, in the START run) and ``_usual`` (the
+same families in the usual-services run), so each replication gives paired outcomes.
+Cost KPIs cover every eligible family referred within the horizon, in both runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One KPI as tables and plots show it."""
+
+    key: str
+    label: str
+    unit: str
+    definition: str
+    arms: bool = False  # True: reported as key_start and key_usual
+
+
+METRICS: dict[str, Metric] = {m.key: m for m in [
+    Metric("families_referred", "Eligible families referred", "families", "eligible referrals within the horizon"),
+    Metric("families_started", "Families started in START", "families", "referred families assigned to a dyad"),
+    Metric("families_diverted", "Families diverted", "families",
+           "referred families served by usual services because no slot opened in time (or at once, policy divert)"),
+    Metric("mean_days_to_assignment", "Mean wait for a dyad", "days", "referral to assignment, families started"),
+    Metric("p90_days_to_assignment", "90th percentile wait", "days", "referral to assignment, families started"),
+    Metric("share_assigned_within_14d", "Assigned within 14 days", "share",
+           "share of families referred where START runs (after launch) assigned to a dyad within 14 days"),
+    Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
+    Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
+    Metric("dyad_utilization", "Dyad utilisation", "share",
+           "time-average caseload on a caseworker / caseload slots over the horizon"),
+    Metric("caseworker_fte", "START caseworkers in post", "FTE", "time-average over the horizon, training included"),
+    Metric("mentor_fte", "Mentors in post", "FTE", "time-average over the horizon, training included"),
+    Metric("vacancy_days", "Vacant post-days", "days", "days posts stood open before a hire, within the horizon"),
+    Metric("families_reassigned", "Families reassigned", "families",
+           "moves of open START cases to another caseworker (a leaver's, or over a lowered cap), whole run"),
+    Metric("mean_days_to_treatment", "Days to treatment", "days", "referral to treatment entry, parents entering", True),
+    Metric("sobriety_rate_at_closure", "Sobriety at closure", "share", "parents in recovery when the case closes", True),
+    Metric("sobriety_rate_12m", "Sobriety at 12 months", "share",
+           "parents in recovery 12 months after referral (the same moment in both arms)", True),
+    Metric("placement_rate_12m", "Placed within 12 months", "share of children",
+           "children placed out of home within 12 months of referral (removal at investigation included)", True),
+    Metric("placement_rate_during_service", "Placed during the case", "share of children",
+           "children placed between referral and case closure (removal at investigation included)", True),
+    Metric("placement_days", "Days in care per child", "days",
+           "child-days in out-of-home care from referral to the end of the follow-up window, per child", True),
+    Metric("home_at_closure_rate", "Home at closure", "share of children",
+           "children with or reunified with a parent when the case closes", True),
+    Metric("reunification_rate_if_placed", "Reunified if placed", "share of children",
+           "placed children reunified within the follow-up window", True),
+    Metric("recurrence_rate_12m", "Re-report within 12 months", "share of families",
+           "maltreatment re-report within 12 months of referral (START monitoring raises reporting)", True),
+    Metric("recurrence_after_closure_12m", "Re-report 12 months after closure", "share of families",
+           "maltreatment re-report within the follow-up after closure", True),
+    Metric("reentry_rate_12m", "Re-entry within 12 months", "share of children",
+           "reunified children who re-enter care within 12 months of reunification", True),
+    Metric("placement_after_closure_12m", "Placed within 12 months of closure", "share of children",
+           "children at home at closure who enter care within the follow-up after closure", True),
+    Metric("program_cost", "START program cost", "USD (PV)", "START staff and training, launch to horizon"),
+    Metric("placement_cost", "Out-of-home care cost", "USD (PV)",
+           "care of all referred families' children over the follow-up window", True),
+    Metric("treatment_cost", "Treatment cost", "USD (PV)", "treatment episodes of referred parents (payer: Medicaid/state)", True),
+    Metric("savings_vs_usual", "Placement cost avoided", "USD (PV)", "placement_cost_usual - placement_cost_start"),
+    Metric("net_savings", "Net savings", "USD (PV)", "savings_vs_usual - program_cost"),
+    Metric("savings_per_dollar", "Savings per $1", "USD per USD", "savings_vs_usual / program_cost"),
+    Metric("cost_per_placement_avoided", "Cost per placement avoided", "USD",
+           "program_cost / (children placed within 12 months: usual - START); nan if none avoided"),
+]}
+
+
+def kpi_columns() -> list[str]:
+    """The KPI columns of a replication, each arm-wise metric as ``_start`` and ``_usual``."""
+    cols = []
+    for m in METRICS.values():
+        cols += [f"{m.key}_start", f"{m.key}_usual"] if m.arms else [m.key]
+    return cols
