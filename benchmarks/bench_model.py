@@ -2,7 +2,7 @@
 
 Absolute speeds depend on the machine and on what else runs on it; the ratio to a bare
 SimPy timeout loop with the same number of events, timed in the same process right
-after the model, is comparable across machines (MODEL.md, section 6).
+after the model, is comparable across machines (docs/requirements.md, section 6).
 
 What is timed, for each replication of the scenario:
 
@@ -11,7 +11,7 @@ What is timed, for each replication of the scenario:
 - *outcomes*: placements, re-reports, costs, KPIs and tables (``metrics.summarise``).
 
 A *family* is one referred or pre-existing family simulated in both arms (START and the
-usual-services counterfactual), counted once: the unit of MODEL.md's target of
+usual-services counterfactual), counted once: the unit of the target (docs/requirements.md, section 6) of
 10,000 families per second per core. Times are CPU seconds of this process
 (``time.process_time``), so other work on the machine disturbs them less; every
 figure is the median over repetitions.
@@ -36,9 +36,9 @@ from start_sim.sim.replication import county_families, gc_paused, simulate_count
 
 ROOT = Path(__file__).resolve().parents[1]
 KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
-TARGET_FAMILIES_PER_S = 10_000  # MODEL.md, section 6
-REFERENCE_BARE_EVENTS_PER_S = 750_000  # MODEL.md, section 6: the bare loop on the machines of the target
-BARE_PROCESSES = 100  # live processes in the bare loop (MODEL.md's reference figure)
+TARGET_FAMILIES_PER_S = 10_000  # docs/requirements.md, section 6
+REFERENCE_BARE_EVENTS_PER_S = 750_000  # docs/requirements.md, section 6: the bare loop on the machines of the target
+BARE_PROCESSES = 100  # live processes in the bare loop (reference figure of docs/requirements.md, section 6)
 
 
 def processed(env: simpy.Environment) -> int:
