@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 import start_sim as ss
 from start_sim.inputs.caseload import dyad_cap
 from start_sim.metrics.kpis import summarise
-from start_sim.sim.model import CLOSED_START, IN_START, USUAL, WAITING, Case, CountyModel
+from start_sim.sim.case import Case, State
+from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import simulate
 
-FINAL_STATES = (WAITING, IN_START, CLOSED_START, USUAL)
+FINAL_STATES = (State.WAITING, State.IN_START, State.CLOSED_START, State.USUAL)
 EPS = 1e-9
 
 
@@ -51,10 +52,10 @@ class Auditor:
             assert n >= 0, f"{where}: dyad {i} caseload is negative ({n})"
             assert n <= cap, f"{where}: dyad {i} caseload {n} exceeds its cap {cap} by {n - cap}"
             self.saw_full_dyad |= n == cap
-        open_by_dyad = Counter(c.dyad for c in model.cases if c.state == IN_START and c.dyad >= 0)
-        orphans = {id(c) for c in model.cases if c.state == IN_START and c.dyad == -1}
-        assert orphans == {id(c) for c in model.orphans} and len(model.orphans) == len(orphans), (
-            f"{where}: {len(model.orphans)} families wait for reassignment but {len(orphans)} open cases have no caseworker"
+        open_by_dyad = Counter(c.caseworker for c in model.cases if c.state == State.IN_START and c.caseworker >= 0)
+        unassigned = {id(c) for c in model.cases if c.state == State.IN_START and c.caseworker == -1}
+        assert unassigned == {id(c) for c in model.unassigned} and len(model.unassigned) == len(unassigned), (
+            f"{where}: {len(model.unassigned)} families wait for reassignment but {len(unassigned)} open cases have no caseworker"
         )
         for i, n in enumerate(pool.load):
             assert open_by_dyad.get(i, 0) == n, (
@@ -78,31 +79,31 @@ class Auditor:
 
         # every referred family in exactly one state
         for c in model.cases:
-            flags = (c.waiting, c.state == IN_START, c.state == CLOSED_START, c.state == USUAL)
+            flags = (c.waiting, c.state == State.IN_START, c.state == State.CLOSED_START, c.state == State.USUAL)
             n = sum(flags)
             ref = c.family.referral_day
             fam = f"{where}: family {c.family.index} ({c.family.tag}, referred day {ref:.3f})"
             if ref < now:
                 assert n == 1, f"{fam} is in {n} states (waiting, open START, closed START, usual) = {flags}"
             elif ref > now:
-                assert n == 0 and c.state == WAITING, f"{fam} is not referred yet but has state {c.state!r} {flags}"
+                assert n == 0 and c.state == State.WAITING, f"{fam} is not referred yet but has state {c.state!r} {flags}"
             else:
                 assert n <= 1, f"{fam} is in {n} states {flags}"
             assert c.state in FINAL_STATES, f"{fam}: unknown state {c.state!r}"
             if c.waiting:
-                assert c.state == WAITING and model.with_start, f"{fam} is waiting with state {c.state!r}"
-            if c.state in (IN_START, CLOSED_START):
-                assert c.service == "start" and -1 <= c.dyad < len(pool.load), f"{fam}: START case names no caseworker"
-                assert c.dyad >= 0 or c.reassignments or id(c) in orphans or c.state == CLOSED_START, (
+                assert c.state == State.WAITING and model.with_start, f"{fam} is waiting with state {c.state!r}"
+            if c.state in (State.IN_START, State.CLOSED_START):
+                assert c.service == "start" and -1 <= c.caseworker < len(pool.load), f"{fam}: START case names no caseworker"
+                assert c.caseworker >= 0 or c.reassignments or id(c) in unassigned or c.state == State.CLOSED_START, (
                     f"{fam}: START case without a caseworker that is not waiting for reassignment")
                 assert ref - EPS <= c.assigned_day <= now + EPS, (
                     f"{fam}: assigned on day {c.assigned_day} (referred {ref}, now {now})"
                 )
-            if c.state == CLOSED_START:
+            if c.state == State.CLOSED_START:
                 assert c.assigned_day - EPS <= c.closure_day <= now + EPS, (
                     f"{fam}: closed on day {c.closure_day}, assigned {c.assigned_day}: negative time in START"
                 )
-            if c.state == USUAL:
+            if c.state == State.USUAL:
                 assert c.service == "usual", f"{fam}: state usual but service {c.service!r}"
 
 
@@ -131,7 +132,7 @@ def check_final(sc: ss.Scenario, runs) -> None:
                         )
                     if prog.waitlist_policy == "divert" and not f.pre_existing:
                         assert w == 0, f"{fam}: waited {w} days under the divert policy"
-                    if c.state == CLOSED_START:
+                    if c.state == State.CLOSED_START:
                         assert c.closure_day >= c.assigned_day, f"{fam}: closed {c.closure_day} < assigned {c.assigned_day}"
                 if c.route == "reneged":
                     assert prog.waitlist_policy == "waitlist" and prog.max_wait_days is not None, f"{fam} reneged"
@@ -142,7 +143,7 @@ def check_final(sc: ss.Scenario, runs) -> None:
                     )
                 if c.route == "before_launch":
                     assert f.referral_day < county.launch_day, f"{fam}: 'before_launch' on day {f.referral_day}"
-                if c.state == WAITING:
+                if c.state == State.WAITING:
                     assert arm == "START" and c.waiting, f"{fam}: ended waiting in the {arm} arm"
                     if prog.max_wait_days is not None:
                         assert f.referral_day + prog.max_wait_days >= sc.end_days - 1e-6, (
@@ -150,7 +151,7 @@ def check_final(sc: ss.Scenario, runs) -> None:
                             f"and max_wait_days is {prog.max_wait_days}"
                         )
             if arm == "usual":
-                assert counts == Counter({USUAL: n}), f"usual arm: final states {dict(counts)}, expected all usual"
+                assert counts == Counter({State.USUAL: n}), f"usual arm: final states {dict(counts)}, expected all usual"
 
 
 def check_kpis(sc: ss.Scenario, runs, replication: int = 0) -> None:
@@ -166,7 +167,7 @@ def check_kpis(sc: ss.Scenario, runs, replication: int = 0) -> None:
         f"families_referred {k['families_referred']} vs {len(referred)} cases vs {len(rows)} family rows"
     )
     by_route = Counter(c.route for c in referred)
-    still_waiting = sum(c.state == WAITING for c in referred)
+    still_waiting = sum(c.state == State.WAITING for c in referred)
     parts = {
         "started": k["families_started"],
         "diverted": k["families_diverted"],
@@ -324,7 +325,7 @@ def test_final_states_add_up_per_arm_in_a_run():
         )
         started = int((rows["service"] == "start").sum())
         assert started == k["families_started"], f"rep {rep}: {started} START rows vs families_started {k['families_started']}"
-        assert states[IN_START] + states[CLOSED_START] == started, f"rep {rep}: START states {dict(states)} vs {started}"
+        assert states[State.IN_START] + states[State.CLOSED_START] == started, f"rep {rep}: START states {dict(states)} vs {started}"
         assert (rows.loc[rows["service"] == "start", "wait_days"] >= 0).all(), f"rep {rep}: negative wait_days"
         assert np.isnan(rows.loc[rows["service"] != "start", "wait_days"]).all(), (
             f"rep {rep}: a family not served by START has a wait_days value"
@@ -337,12 +338,12 @@ def test_case_records_match_state():
     for run in simulate(sc, 3, 0):
         for c in run.start + run.usual:
             c: Case
-            if c.state == USUAL:
-                assert c.dyad == -1 and math.isnan(c.assigned_day), f"family {c.family.index}: usual case with a dyad"
+            if c.state == State.USUAL:
+                assert c.caseworker == -1 and math.isnan(c.assigned_day), f"family {c.family.index}: usual case with a dyad"
                 assert c.route in ("no_program", "before_launch", "diverted", "reneged"), f"route {c.route!r}"
-            if c.state == IN_START:
+            if c.state == State.IN_START:
                 assert math.isnan(c.closure_day), f"family {c.family.index}: open START case with a closure day"
-            if c.state == CLOSED_START:
+            if c.state == State.CLOSED_START:
                 assert not math.isnan(c.closure_day), f"family {c.family.index}: closed START case without closure day"
 
 

@@ -22,7 +22,8 @@ from scipy import stats
 
 import start_sim as ss
 from start_sim.metrics.kpis import summarise
-from start_sim.sim.model import USUAL, Case, CountyModel
+from start_sim.sim.case import Case, State
+from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import county_families, simulate
 
 SEED = 20240611
@@ -354,7 +355,7 @@ def test_zero_dyads_sends_everyone_to_usual_services():
     services = set(res.families["service"])
     assert services == {"usual"}, f"services with 0 dyads: {services}"
     for run in simulate(sc, SEED, 0):
-        bad = [c for c in run.start if c.state != USUAL or c.route != "no_program"]
+        bad = [c for c in run.start if c.state != State.USUAL or c.route != "no_program"]
         assert not bad, f"{len(bad)} of {len(run.start)} cases (incl. pre-existing, run-out) not usual/no_program"
 
 

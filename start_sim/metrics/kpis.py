@@ -13,8 +13,8 @@ from start_sim.metrics.series import case_interval, family_row, monthly, wait_in
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.family_outcomes import Outcome, family_outcome
+from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Service
 from start_sim.sim.family import in_cohort
-from start_sim.sim.model import Case
 from start_sim.sim.replication import CountyRun, gc_paused
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post
 
@@ -117,19 +117,19 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
             referred.append(cs)
             cohort["start"].append(os_)
             cohort["usual"].append(ou)
-            if cs.service == "start":
+            if cs.service == Service.START:
                 served["start"].append(os_)
                 served["usual"].append(ou)
-    started = [c for c in referred if c.service == "start"]
+    started = [c for c in referred if c.service == Service.START]
     waits = np.array([c.wait_days for c in started])
     k: dict[str, float] = {
         "families_referred": len(referred),
         "families_started": len(started),
-        "families_diverted": sum(c.route in ("reneged", "diverted") for c in referred),
+        "families_diverted": sum(c.route in DIVERTED_ROUTES for c in referred),
         "mean_days_to_assignment": float(waits.mean()) if len(waits) else math.nan,
         "p90_days_to_assignment": float(np.percentile(waits, 90)) if len(waits) else math.nan,
         "share_assigned_within_14d": _rate(float((waits <= 14).sum()),
-                                           sum(c.route not in ("no_program", "before_launch") for c in referred)),
+                                           sum(c.route not in UNOFFERED_ROUTES for c in referred)),
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
         "dyad_utilization": _rate(case_area - unassigned_area, slot_days),

@@ -14,8 +14,8 @@ from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
 from start_sim.inputs.schema import Scenario
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import Outcome
+from start_sim.sim.case import DIVERTED_ROUTES, Case, Service, State
 from start_sim.sim.family import in_cohort
-from start_sim.sim.model import WAITING, Case
 from start_sim.sim.replication import CountyRun
 from start_sim.sim.staff import CASEWORKER, MENTOR
 
@@ -23,16 +23,16 @@ from start_sim.sim.staff import CASEWORKER, MENTOR
 def wait_interval(case: Case) -> tuple[float, float]:
     """[referral, end of waiting) for the START waitlist; zero length if the family never waited."""
     ref = case.family.referral_day
-    if case.service == "start":
+    if case.service == Service.START:
         return ref, case.assigned_day
-    if case.route in ("reneged", "diverted"):
+    if case.route in DIVERTED_ROUTES:
         return ref, case.diverted_day
-    return (ref, math.inf) if case.state == WAITING else (ref, ref)
+    return (ref, math.inf) if case.state == State.WAITING else (ref, ref)
 
 
 def case_interval(case: Case) -> tuple[float, float]:
     """[assignment, closure) of a START case; empty for usual services."""
-    if case.service != "start":
+    if case.service != Service.START:
         return 0.0, 0.0
     return case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else math.inf
 
@@ -58,7 +58,7 @@ def family_row(county: str, county_index: int, cs: Case, cu: Case, os_: Outcome,
     f = cs.family
     row = dict(zip(_FAMILY_KEYS, (
         county, f"{county_index}-{f.index}", f.tag, f.referral_day, f.children, f.youngest_age, f.substance,
-        f.two_parent, f.high_severity, f.removed_at_investigation, cs.state, cs.service, cs.route, cs.dyad,
+        f.two_parent, f.high_severity, f.removed_at_investigation, cs.state, cs.service, cs.route, cs.caseworker,
         cs.mentor, cs.assigned_day, cs.diverted_day, cs.wait_days,
     ), strict=True))
     for arm, c, o in (("start", cs, os_), ("usual", cu, ou)):

@@ -16,11 +16,11 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import PLACEMENT_TYPES, Placement
 from start_sim.sim.recovery import EARLY, TREATMENT, USING
 from start_sim.sim.streams import UniformSeq
 
-DAYS_PER_YEAR = 365.25
 REUNIFIED, GUARDIANSHIP, ADOPTION, IN_CARE = "reunified", "guardianship", "adoption", "in_care"
 
 

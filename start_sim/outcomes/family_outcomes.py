@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
 from start_sim.outcomes import costs
 from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
 from start_sim.outcomes.followup import report_days
-from start_sim.sim.model import Case, untreated_recovery
-from start_sim.sim.recovery import in_recovery
-
-YEAR = 365.0  # the "12 months" of the outcome definitions
+from start_sim.sim.case import Case, Service
+from start_sim.sim.recovery import in_recovery, untreated_recovery
 
 
 @dataclass(slots=True)
@@ -51,14 +50,14 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     """Children's placements, re-reports, sobriety and costs for one family in one arm."""
     f = case.family
     end = sc.end_days
-    window_end = f.referral_day + sc.runout_years * 365.25
+    window_end = f.referral_day + sc.runout_years * DAYS_PER_YEAR
     # Fresh readers of the family's children, reports and (for a family never served)
     # recovery sequences, none of which the event run has read: the outcome is then a
     # function of the case record, the same however often it is asked for.
-    proc = case.recovery or untreated_recovery(sc, replace(case, seqs={"recovery": case.seqs["recovery"].fresh()}))
+    proc = case.recovery or untreated_recovery(sc, f, case.seqs["recovery"].fresh())
     times, states = proc.path(end)
     start_open = None
-    if case.service == "start":
+    if case.service == Service.START:
         start_open = (case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else end)
     episodes = placement_history(
         f.referral_day, f.removed_at_investigation, times, states, start_open,
@@ -78,8 +77,8 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     observed = window_end - f.referral_day
     home = observed - sum(care.values()) - other
     reunions = [ep.end for ep in episodes if ep.exit == REUNIFIED and ep.end < window_end]
-    if reunions and reunions[0] + YEAR <= end:
-        reentered = float(any(reunions[0] < ep.start <= reunions[0] + YEAR for ep in episodes))
+    if reunions and reunions[0] + OUTCOME_WINDOW_DAYS <= end:
+        reentered = float(any(reunions[0] < ep.start <= reunions[0] + OUTCOME_WINDOW_DAYS for ep in episodes))
     else:
         reentered = math.nan
     if closed:
@@ -95,10 +94,11 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     else:
         sober = home_close = report_after = during = placed_after = math.nan
     tx = case.tx_start_day
+    at_12m = f.referral_day + OUTCOME_WINDOW_DAYS
     return Outcome(
         children=f.children,
         sober_at_closure=sober,
-        placed_12m=any(ep.start <= f.referral_day + YEAR for ep in episodes),
+        placed_12m=any(ep.start <= at_12m for ep in episodes),
         placed_window=any(ep.start < window_end for ep in episodes),
         care_days=care,
         home_days=home,
@@ -106,13 +106,13 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         home_at_closure=home_close,
         reunified=bool(reunions),
         reentered_12m=reentered,
-        report_12m=any(d <= f.referral_day + YEAR for d in reports),
+        report_12m=any(d <= at_12m for d in reports),
         report_after_closure_12m=report_after,
         days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
         placement_cost=costs.placement_cost(sc.costs, episodes, f.children, f.referral_day, window_end),
         treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
         episodes=episodes,
-        sober_12m=float(in_recovery(proc.state_at(f.referral_day + YEAR))) if f.referral_day + YEAR <= end else math.nan,
+        sober_12m=float(in_recovery(proc.state_at(at_12m))) if at_12m <= end else math.nan,
         placed_during_service=during,
         placed_after_closure_12m=placed_after,
     )

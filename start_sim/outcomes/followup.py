@@ -11,11 +11,10 @@ from __future__ import annotations
 import math
 from itertools import pairwise
 
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import FollowUp
 from start_sim.sim.recovery import EARLY
 from start_sim.sim.streams import UniformSeq
-
-DAYS_PER_YEAR = 365.25
 
 
 def report_days(

@@ -16,59 +16,18 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import simpy
 
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.schema import Scenario
+from start_sim.sim.case import Case, Route, Service, State
 from start_sim.sim.family import Family
-from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery
-from start_sim.sim.staff import CASEWORKER, MENTOR, Post, Workforce
-from start_sim.sim.streams import UniformSeq, stream
+from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
+from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
+from start_sim.sim.streams import stream
 from start_sim.sim.treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
-
-DAYS_PER_YEAR = 365.25
-NAN = math.nan
-
-# final states of an eligible family (exactly one each)
-WAITING, IN_START, CLOSED_START, USUAL = "waiting", "in_start", "closed_start", "usual"
-
-
-@dataclass(slots=True, eq=False)
-class Case:
-    """What happened to one family in one arm."""
-
-    family: Family
-    state: str = WAITING
-    service: str = ""  # "start" or "usual": the service the family received
-    route: str = ""  # how it got there: assigned, diverted, reneged, before_launch, no_program
-    dyad: int = -1
-    mentor: bool = False
-    open_day: float = NAN  # START assignment or usual case opening
-    assigned_day: float = NAN
-    diverted_day: float = NAN
-    planned_close_day: float = NAN
-    closure_day: float = NAN
-    extensions: int = 0
-    disengaged: bool = False
-    assessment_day: float = NAN
-    modality: str = ""
-    tx_request_day: float = NAN
-    tx_start_day: float = NAN
-    tx_exit_day: float = NAN
-    recovery: RecoveryProcess | None = None
-    waiting: bool = False
-    reassignments: int = 0  # moves to another caseworker (a leaver's or an over-cap family)
-    unassigned: list[tuple[float, float]] = field(default_factory=list)  # open without a caseworker: [from, to)
-    takes_up: bool = False
-    request: TreatmentRequest | None = None  # while queueing for a treatment place
-    seqs: dict[str, UniformSeq] = field(default_factory=dict)
-
-    @property
-    def wait_days(self) -> float:
-        return self.assigned_day - self.family.referral_day
-
 
 Handler = Callable[[Case], None]
 
@@ -92,18 +51,18 @@ class CountyModel:
         self.with_start = with_start and (self.county.dyads > 0 or hires_later)
         self.env = simpy.Environment()
         prog = scenario.program
-        self.pool = Workforce(prog.caseload_cap, prog.solo_caseload_cap)
+        self.pool = StaffPool(prog.caseload_cap, prog.solo_caseload_cap)
         self.caseload: list[list[Case]] = []  # per caseworker: its open cases
-        self.orphans: deque[Case] = deque()  # open START cases waiting for another caseworker
+        self.unassigned: deque[Case] = deque()  # open START cases waiting for another caseworker
         self.families_reassigned = 0
         self.slot_log: list[tuple[float, int]] = [(0.0, 0)]  # (day, caseload slots from then on)
         self.waitlist: deque[Case] = deque()
-        self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.slots(self.county))
+        self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.treatment_places(self.county))
         self.audit = audit
         self._end = scenario.end_days
-        self._extension: dict[str, tuple[int, Distribution]] = {
-            "start": (prog.max_extensions, prog.extension_days),
-            "usual": (scenario.usual.max_extensions, scenario.usual.extension_days),
+        self._extension: dict[Service, tuple[int, Distribution]] = {
+            Service.START: (prog.max_extensions, prog.extension_days),
+            Service.USUAL: (scenario.usual.max_extensions, scenario.usual.extension_days),
         }
         self._rates: dict[tuple[str, str, bool], RecoveryRates] = {}
         # event callbacks, made once: the value of each timeout is the case it concerns
@@ -199,10 +158,10 @@ class CountyModel:
             self.slot_log.append((day, slots))
 
     def _unassign(self, case: Case) -> None:
-        self.pool.remove(case.dyad)
-        case.dyad = -1
+        self.pool.remove(case.caseworker)
+        case.caseworker = -1
         case.unassigned.append((self.env.now, math.inf))
-        self.orphans.append(case)
+        self.unassigned.append(case)
 
     def _end_unassigned(self, case: Case) -> None:
         start, _ = case.unassigned[-1]
@@ -221,17 +180,21 @@ class CountyModel:
         now = self.env.now
         f = case.family
         if not self.with_start:
-            self._open_usual(case, "no_program")
+            self._open_usual(case, Route.NO_PROGRAM)
         elif now < self.county.launch_day and not f.pre_existing:
-            self._open_usual(case, "before_launch")
+            self._open_usual(case, Route.BEFORE_LAUNCH)
         elif f.open_at_start:
-            self._assign(case, self.pool.open_dyad(), elapsed_share=f.u_elapsed)
+            caseworker = self.pool.open_caseworker()
+            if caseworker is None:
+                raise RuntimeError(f"no open slot for pre-existing family {f.index}: the scenario validator should "
+                                   "prevent this")
+            self._assign(case, caseworker, elapsed_share=f.u_elapsed)
         else:
-            dyad = self.pool.open_dyad()
-            if dyad is not None:
-                self._assign(case, dyad)
+            caseworker = self.pool.open_caseworker()
+            if caseworker is not None:
+                self._assign(case, caseworker)
             elif self.sc.program.waitlist_policy == "divert":
-                self._divert(case, "diverted")
+                self._divert(case, Route.DIVERTED)
             else:
                 case.waiting = True
                 self.waitlist.append(case)
@@ -243,22 +206,22 @@ class CountyModel:
         if case.waiting:
             self.waitlist.remove(case)
             case.waiting = False
-            self._divert(case, "reneged")
+            self._divert(case, Route.RENEGED)
             self._check("renege")
 
-    def _divert(self, case: Case, route: str) -> None:
+    def _divert(self, case: Case, route: Route) -> None:
         case.diverted_day = self.env.now
         self._open_usual(case, route)
 
-    def _assign(self, case: Case, dyad: int | None, elapsed_share: float = 0.0) -> None:
-        assert dyad is not None, "no open slot for a pre-existing case: the scenario validator should prevent this"
+    def _assign(self, case: Case, caseworker: int, elapsed_share: float = 0.0) -> None:
         now = self.env.now
         f = case.family
         prog, eff = self.sc.program, self.sc.start
-        self.pool.add(dyad)
-        self.caseload[dyad].append(case)
-        case.state, case.service, case.route = IN_START, "start", case.route or "assigned"
-        case.dyad, case.mentor = dyad, self.pool.mentor_of[dyad] is not None and eff.mentor_support
+        self.pool.add(caseworker)
+        self.caseload[caseworker].append(case)
+        case.state, case.service, case.route = State.IN_START, Service.START, case.route or Route.ASSIGNED
+        case.caseworker = caseworker
+        case.mentor = self.pool.mentor_of[caseworker] is not None and eff.mentor_support
         case.assigned_day = case.open_day = now
         planned = prog.service_days.ppf(f.u_service) * (1.0 - elapsed_share)
         case.disengaged = f.u_disengage < prog.disengagement_probability
@@ -279,10 +242,10 @@ class CountyModel:
             return 0.0
         return prog.immature_extra_days_to_treatment * max(0.0, 1.0 - (now - self.county.launch_day) / prog.maturity_days)
 
-    def _open_usual(self, case: Case, route: str) -> None:
+    def _open_usual(self, case: Case, route: Route) -> None:
         now = self.env.now
         f = case.family
-        case.state, case.service, case.route = USUAL, "usual", route
+        case.state, case.service, case.route = State.USUAL, Service.USUAL, route
         case.open_day = now
         case.planned_close_day = now + self.sc.usual.service_days.ppf(f.u_usual_service)
         self._start_recovery(case)
@@ -294,7 +257,7 @@ class CountyModel:
         f = case.family
         tr, eff = self.sc.treatment, self.sc.start
         case.modality = choose_modality(f.substance, f.high_severity, f.u_modality, tr)
-        if case.service == "start":
+        if case.service == Service.START:
             uptake = eff.mentor_uptake if case.mentor else (tr.uptake_start if eff.rapid_access else tr.uptake_usual)
         else:
             uptake = tr.uptake_usual
@@ -319,7 +282,7 @@ class CountyModel:
     def _assess(self, case: Case) -> None:
         now = self.env.now
         case.assessment_day = case.tx_request_day = now
-        priority = START_PRIORITY if case.service == "start" and self.sc.start.rapid_access else USUAL_PRIORITY
+        priority = START_PRIORITY if case.service == Service.START and self.sc.start.rapid_access else USUAL_PRIORITY
         places = self.treatment.places[case.modality]
         if places is None:
             case.recovery.give_up_waiting(now)
@@ -336,7 +299,8 @@ class CountyModel:
         if case.request is None:
             return
         places = self.treatment.places[case.modality]
-        assert places is not None and places.cancel(case)
+        if places is None or not places.cancel(case):
+            raise RuntimeError(f"family {case.family.index} gives up a {case.modality} queue it is not in")
         case.request = None
         case.recovery.give_up_waiting(self.env.now)
         self._check("treatment_give_up")
@@ -353,7 +317,8 @@ class CountyModel:
     def _release(self, case: Case) -> None:
         """The episode is over: its place passes to the first family in the queue, if any."""
         places = self.treatment.places[case.modality]
-        assert places is not None
+        if places is None:
+            raise RuntimeError(f"family {case.family.index} leaves a {case.modality} place that does not exist")
         nxt = places.release()
         if nxt is not None:
             self._enter_treatment(nxt)
@@ -361,7 +326,7 @@ class CountyModel:
     # -- closure -------------------------------------------------------------------------
     def _closure_check(self, case: Case) -> None:
         now = self.env.now
-        start = case.service == "start"
+        start = case.service == Service.START
         max_ext, ext = self._extension[case.service]
         if not case.disengaged and case.extensions < max_ext and not in_recovery(case.recovery.state_at(now)):
             case.extensions += 1
@@ -369,57 +334,32 @@ class CountyModel:
             return
         case.closure_day = now
         if start:
-            case.state = CLOSED_START
+            case.state = State.CLOSED_START
             case.recovery.set_case_open(now, False)
-            if case.dyad >= 0:
-                self.pool.remove(case.dyad)
-                self.caseload[case.dyad].remove(case)
+            if case.caseworker >= 0:
+                self.pool.remove(case.caseworker)
+                self.caseload[case.caseworker].remove(case)
             else:
-                self.orphans.remove(case)
+                self.unassigned.remove(case)
                 self._end_unassigned(case)
             self._fill_slot()
         self._check("closure")
 
     def _fill_slot(self) -> None:
         """Open slots go first to families whose caseworker left, then to the waitlist."""
-        while self.orphans or self.waitlist:
-            dyad = self.pool.open_dyad()
-            if dyad is None:
+        while self.unassigned or self.waitlist:
+            caseworker = self.pool.open_caseworker()
+            if caseworker is None:
                 return
-            if self.orphans:
-                case = self.orphans.popleft()
-                self.pool.add(dyad)
-                self.caseload[dyad].append(case)
-                case.dyad = dyad
+            if self.unassigned:
+                case = self.unassigned.popleft()
+                self.pool.add(caseworker)
+                self.caseload[caseworker].append(case)
+                case.caseworker = caseworker
                 self._end_unassigned(case)
                 case.reassignments += 1
                 self.families_reassigned += 1
             else:
                 case = self.waitlist.popleft()
                 case.waiting = False
-                self._assign(case, dyad)
-
-
-def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) -> RecoveryRates:
-    """Per-day recovery rates of one parent: substance, modality and (if any) mentor effects."""
-    rec, eff = sc.recovery, sc.start
-    recover = rec.recovery_rate_in_treatment * getattr(rec.substance_recovery_multiplier, substance)
-    if modality == "moud":
-        recover *= rec.moud_recovery_multiplier
-    return RecoveryRates(
-        recover_in_treatment=recover * (eff.mentor_recovery_multiplier if mentor else 1.0) / DAYS_PER_YEAR,
-        dropout_in_treatment=rec.dropout_rate_in_treatment * (eff.mentor_dropout_multiplier if mentor else 1.0)
-        / DAYS_PER_YEAR,
-        spontaneous=rec.spontaneous_recovery_rate / DAYS_PER_YEAR,
-        relapse_early=rec.relapse_rate_early / DAYS_PER_YEAR,
-        relapse_sustained=rec.relapse_rate_sustained / DAYS_PER_YEAR,
-        days_to_sustained=rec.days_to_sustained,
-        relapse_multiplier_open=eff.mentor_relapse_multiplier if mentor else 1.0,
-    )
-
-
-def untreated_recovery(sc: Scenario, case: Case) -> RecoveryProcess:
-    """The path of a parent still on the START waitlist when the run ends (no service yet)."""
-    f = case.family
-    rates = recovery_rates(sc, f.substance, "outpatient", False)
-    return RecoveryProcess(f.referral_day, rates, case.seqs["recovery"], awaiting_treatment=False)
+                self._assign(case, caseworker)

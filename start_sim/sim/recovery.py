@@ -14,11 +14,12 @@ import bisect
 import math
 from dataclasses import dataclass
 
+from start_sim.core.timebase import DAYS_PER_YEAR
+from start_sim.inputs.schema import Scenario
+from start_sim.sim.family import Family
 from start_sim.sim.streams import UniformSeq
 
 USING, TREATMENT, EARLY, SUSTAINED = 0, 1, 2, 3
-STATE_NAMES = ("using", "in_treatment", "early_recovery", "sustained_recovery")
-DAYS_PER_YEAR = 365.25
 
 
 def in_recovery(state: int) -> bool:
@@ -149,3 +150,28 @@ class RecoveryProcess:
         """Change times and states from the start to ``until`` (advancing if needed)."""
         self.advance(until)
         return self.times, self.states
+
+
+def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) -> RecoveryRates:
+    """Per-day recovery rates of one parent: substance, modality and (if any) mentor effects."""
+    rec, eff = sc.recovery, sc.start
+    recover = rec.recovery_rate_in_treatment * getattr(rec.substance_recovery_multiplier, substance)
+    if modality == "moud":
+        recover *= rec.moud_recovery_multiplier
+    return RecoveryRates(
+        recover_in_treatment=recover * (eff.mentor_recovery_multiplier if mentor else 1.0) / DAYS_PER_YEAR,
+        dropout_in_treatment=rec.dropout_rate_in_treatment * (eff.mentor_dropout_multiplier if mentor else 1.0)
+        / DAYS_PER_YEAR,
+        spontaneous=rec.spontaneous_recovery_rate / DAYS_PER_YEAR,
+        relapse_early=rec.relapse_rate_early / DAYS_PER_YEAR,
+        relapse_sustained=rec.relapse_rate_sustained / DAYS_PER_YEAR,
+        days_to_sustained=rec.days_to_sustained,
+        relapse_multiplier_open=eff.mentor_relapse_multiplier if mentor else 1.0,
+    )
+
+
+def untreated_recovery(sc: Scenario, family: Family, u: UniformSeq) -> RecoveryProcess:
+    """The path of a parent never served (still on the START waitlist when the run ends),
+    drawn from ``u``, a reader of the family's recovery sequence."""
+    rates = recovery_rates(sc, family.substance, "outpatient", False)
+    return RecoveryProcess(family.referral_day, rates, u, awaiting_treatment=False)

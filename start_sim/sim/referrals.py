@@ -12,10 +12,9 @@ import math
 
 import numpy as np
 
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import County
 from start_sim.sim.streams import NEW, stream
-
-DAYS_PER_YEAR = 365.25
 
 
 def arrival_days(county: County, county_index: int, end_day: float, seed: int, replication: int) -> np.ndarray:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from start_sim.inputs.schema import Scenario
+from start_sim.sim.case import Case
 from start_sim.sim.family import Family, draw_families
-from start_sim.sim.model import Case, CountyModel
+from start_sim.sim.model import CountyModel
 from start_sim.sim.referrals import arrival_days
 from start_sim.sim.staff import Post
 from start_sim.sim.streams import NEW, PRE_EXISTING, CountyDraws

@@ -33,8 +33,9 @@ class Post:
     index: int = -1  # position in the caseworker or mentor lists once active
 
 
-class Workforce:
-    """Caseworkers, mentors and their pairing; caseloads under each caseworker's cap."""
+class StaffPool:
+    """The runtime staff of one county (the scenario's ``Workforce`` is its input): caseworkers,
+    mentors and their pairing, caseloads under each caseworker's cap."""
 
     __slots__ = ("full_cap", "solo_cap", "load", "cap", "peak", "mentor_of", "mentor_fte", "partner", "posts")
 
@@ -57,7 +58,7 @@ class Workforce:
     def active(self) -> int:
         return sum(self.load)
 
-    def open_dyad(self) -> int | None:
+    def open_caseworker(self) -> int | None:
         """Index of the least-loaded caseworker with an open slot (lowest index on ties), or None."""
         best, best_load = None, None
         for i, (n, c) in enumerate(zip(self.load, self.cap, strict=True)):
@@ -66,16 +67,18 @@ class Workforce:
         return best
 
     # -- caseload ----------------------------------------------------------------------
-    def add(self, dyad: int) -> None:
-        self.load[dyad] += 1
-        if self.load[dyad] > self.cap[dyad]:
-            raise AssertionError(f"caseworker {dyad} over its cap: {self.load[dyad]} > {self.cap[dyad]}")
-        self.peak[dyad] = max(self.peak[dyad], self.load[dyad])
+    def add(self, i: int) -> None:
+        """Caseworker ``i`` takes one more family."""
+        self.load[i] += 1
+        if self.load[i] > self.cap[i]:
+            raise AssertionError(f"caseworker {i} over its cap: {self.load[i]} > {self.cap[i]}")
+        self.peak[i] = max(self.peak[i], self.load[i])
 
-    def remove(self, dyad: int) -> None:
-        if self.load[dyad] <= 0:
-            raise AssertionError(f"caseworker {dyad} would have a negative caseload")
-        self.load[dyad] -= 1
+    def remove(self, i: int) -> None:
+        """Caseworker ``i`` gives up one family."""
+        if self.load[i] <= 0:
+            raise AssertionError(f"caseworker {i} would have a negative caseload")
+        self.load[i] -= 1
 
     # -- staff changes -----------------------------------------------------------------
     def start_caseworker(self) -> int:

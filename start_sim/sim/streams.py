@@ -88,11 +88,6 @@ class UniformSeq:
             self._rng = draws.extra(name, family)
         return float(self._rng.random()) or 1e-300
 
-    def reset(self) -> None:
-        """Start again from the first draw."""
-        self._pos = 0
-        self._rng = None
-
     def fresh(self) -> UniformSeq:
         """An independent reader of the same sequence, at its first draw (one per arm)."""
         reader = UniformSeq.__new__(UniformSeq)
