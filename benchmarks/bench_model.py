@@ -201,9 +201,9 @@ def render(rep: Report, scenario: ss.Scenario, replications: int, repeats: int) 
         f"  events per second are over the event loop only; the bare loop runs {BARE_PROCESSES} processes "
         "yielding timeouts, as many events as the model",
         f"  one family takes as long as {rep.bare_events_per_family:,.0f} events of the bare loop "
-        f"(MODEL.md's target, {TARGET_FAMILIES_PER_S:,} families/s where the bare loop runs "
+        f"(the target of docs/requirements.md, section 6: {TARGET_FAMILIES_PER_S:,} families/s where the bare loop runs "
         f"{REFERENCE_BARE_EVENTS_PER_S:,} events/s: {REFERENCE_BARE_EVENTS_PER_S / TARGET_FAMILIES_PER_S:,.0f})",
-        f"  target (MODEL.md 6): {TARGET_FAMILIES_PER_S:,} families/s per core -> "
+        f"  target (docs/requirements.md, section 6): {TARGET_FAMILIES_PER_S:,} families/s per core -> "
         f"{rep.families_per_s / TARGET_FAMILIES_PER_S:.0%} of target on this machine",
     ]
     return "\n".join(lines)
