@@ -21,6 +21,7 @@ import start_sim as ss
 from start_sim.inputs.caseload import dyad_cap
 from start_sim.metrics.kpis import summarise
 from start_sim.sim.case import Case, State
+from start_sim.sim.family import in_cohort
 from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import simulate
 
@@ -159,8 +160,7 @@ def check_kpis(sc: ss.Scenario, runs, replication: int = 0) -> None:
     out = summarise(sc, runs, replication)
     k = out.kpis
     rows = out.families
-    H = sc.horizon_days
-    referred = [c for run in runs for c in run.start if not c.family.pre_existing and c.family.referral_day < H]
+    referred = [c for run in runs for c in run.start if in_cohort(c.family, sc)]
     for key in ("families_referred", "families_started", "families_diverted"):
         assert k[key] >= 0, f"{key} is negative ({k[key]})"
     assert k["families_referred"] == len(referred) == len(rows), (

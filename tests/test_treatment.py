@@ -64,3 +64,36 @@ def test_places_grant_like_simpy_priority_resource(capacity):
             f"SimPy {s[first] if first is not None and first < len(s) else None}, "
             f"Places {p[first] if first is not None and first < len(p) else None} ({len(s)} vs {len(p)} grants)"
         )
+
+
+GIVE_UP_SCRIPT = """
+import json, math, sys
+import start_sim as ss
+from start_sim.sim.replication import simulate
+sc = ss.Scenario(name="give-up", horizon_years=2, runout_years=0.5,
+                 counties=[{"name": "C", "referrals_per_year": 80, "dyads": 4,
+                            "treatment_slots": {"outpatient": 1, "intensive_outpatient": 1, "residential": 1, "moud": 1}}],
+                 treatment={"max_wait_days": 20})
+cases = [c for run in simulate(sc, 3, 0) for c in run.start + run.usual]
+gave_up = [c for c in cases if not math.isnan(c.tx_request_day) and math.isnan(c.tx_start_day)
+           and c.tx_request_day + 20 < sc.end_days]
+late = [c for c in cases if c.tx_start_day - c.tx_request_day > 20 + 1e-9]
+print(json.dumps({"optimize": sys.flags.optimize, "gave_up": len(gave_up), "late": len(late),
+                  "starts": sorted(c.tx_start_day for c in cases if not math.isnan(c.tx_start_day))}))
+"""
+
+
+def test_a_parent_who_gives_up_the_queue_gets_no_place_even_under_python_O():
+    """Giving up the treatment queue takes the parent out of it: nobody enters treatment after
+    ``treatment.max_wait_days``, and ``python -O`` (which drops asserts) runs the same model."""
+    import json
+    import subprocess
+    import sys
+
+    runs = [json.loads(subprocess.run([sys.executable, *flags, "-c", GIVE_UP_SCRIPT], check=True, capture_output=True,
+                                      text=True).stdout) for flags in ([], ["-O"])]
+    plain, optimized = runs
+    assert (plain["optimize"], optimized["optimize"]) == (0, 1)
+    assert plain["gave_up"] > 0, "the scenario should make some parents give up the queue"
+    assert plain["late"] == 0, f"{plain['late']} parents entered treatment after giving up the queue"
+    assert optimized == {**plain, "optimize": 1}, "python -O changes the treatment queue"
