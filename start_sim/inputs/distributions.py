@@ -11,11 +11,13 @@ from __future__ import annotations
 import bisect
 import math
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
+
+from start_sim.inputs.bounds import CV_REASON, DAYS_REASON, MAX_CV, MAX_DAYS
 
 
 class _Dist(BaseModel):
@@ -44,7 +46,7 @@ class Fixed(_Dist):
     """Always ``value``."""
 
     dist: Literal["fixed"]
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=MAX_DAYS, description=DAYS_REASON)
 
     def ppf(self, u: float) -> float:
         return self.value
@@ -65,7 +67,7 @@ class Exponential(_Dist):
     """Exponential with the given ``mean``."""
 
     dist: Literal["exponential"]
-    mean_: float = Field(gt=0, alias="mean")
+    mean_: float = Field(gt=0, le=MAX_DAYS, alias="mean", description=DAYS_REASON)
 
     def ppf(self, u: float) -> float:
         return -self.mean_ * math.log1p(-u)
@@ -82,12 +84,36 @@ class Exponential(_Dist):
         return self.mean_
 
 
-class Lognormal(_Dist):
+class _MeanSd(_Dist):
+    """A distribution given by its own ``mean`` and ``sd`` (fields of each subclass, after its ``dist``
+    tag), within a spread whose quantiles are finite."""
+
+    if TYPE_CHECKING:  # declared by each subclass, so that ``dist`` stays the first key
+        mean_: float
+        sd: float
+
+    @model_validator(mode="after")
+    def _spread(self) -> Self:
+        """Refuse a spread whose quantiles overflow or underflow (e.g. mean 1e-300, sd 1e6)."""
+        if not self.mean_ / MAX_CV <= self.sd <= MAX_CV * self.mean_:
+            raise ValueError(f"sd = {self.sd:g} with mean = {self.mean_:g} is not allowed: {CV_REASON}")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def std(self) -> float:
+        return self.sd
+
+
+class Lognormal(_MeanSd):
     """Lognormal parameterised by its own ``mean`` and ``sd`` (not those of the log)."""
 
     dist: Literal["lognormal"]
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=MAX_DAYS, alias="mean", description=DAYS_REASON)
+    sd: float = Field(gt=0, le=MAX_DAYS, description=DAYS_REASON)
 
     @cached_property
     def _mu_sigma(self) -> tuple[float, float]:
@@ -103,21 +129,13 @@ class Lognormal(_Dist):
         mu, sigma = self._mu_sigma
         return np.exp(mu + sigma * special.ndtri(np.asarray(u, dtype=float)))
 
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
-    @property
-    def std(self) -> float:
-        return self.sd
-
-
-class Gamma(_Dist):
+class Gamma(_MeanSd):
     """Gamma by ``mean`` and ``sd`` (shape = (mean/sd)^2)."""
 
     dist: Literal["gamma"]
-    mean_: float = Field(gt=0, alias="mean")
-    sd: float = Field(gt=0)
+    mean_: float = Field(gt=0, le=MAX_DAYS, alias="mean", description=DAYS_REASON)
+    sd: float = Field(gt=0, le=MAX_DAYS, description=DAYS_REASON)
 
     def ppf(self, u: float) -> float:
         shape = (self.mean_ / self.sd) ** 2
@@ -127,21 +145,13 @@ class Gamma(_Dist):
         shape = (self.mean_ / self.sd) ** 2
         return special.gammaincinv(shape, np.asarray(u, dtype=float)) * self.mean_ / shape
 
-    @property
-    def mean(self) -> float:
-        return self.mean_
-
-    @property
-    def std(self) -> float:
-        return self.sd
-
 
 class Uniform(_Dist):
     """Uniform on [``low``, ``high``]."""
 
     dist: Literal["uniform"]
-    low: float = Field(ge=0)
-    high: float = Field(ge=0)
+    low: float = Field(ge=0, le=MAX_DAYS, description=DAYS_REASON)
+    high: float = Field(ge=0, le=MAX_DAYS, description=DAYS_REASON)
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -174,7 +184,7 @@ class Empirical(_Dist):
     """
 
     dist: Literal["empirical"]
-    values: list[float] = Field(min_length=1)
+    values: list[Annotated[float, Field(le=MAX_DAYS)]] = Field(min_length=1, max_length=10_000, description=DAYS_REASON)
     weights: list[float] | None = None
     interpolate: bool = False
 

@@ -78,7 +78,12 @@ def _reason(err: dict[str, Any], root: type[BaseModel], raw: list[Any] | None = 
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         bounds = _bounds(raw, root) if raw is not None else {}
         bounds = bounds or {k: v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")}
-        return "must be " + _range_words(bounds)
+        why = _why(raw, root) if raw is not None else ""
+        if not why:
+            return "must be " + _range_words(bounds)
+        # a field with a domain limit: name the side that was crossed, and the limit's reason
+        side = ("le", "lt") if kind.startswith("less") else ("ge", "gt")
+        return "must be " + _range_words({k: v for k, v in bounds.items() if k in side}) + (why if side[0] == "le" else "")
     is_dist = raw is not None and _is_dist_field(raw, root)
     simple = {
         "float_type": "must be a number",
@@ -143,6 +148,19 @@ def _bounds(raw: list[Any], root: type[BaseModel]) -> dict[str, Any]:
             if getattr(meta, key, None) is not None:
                 out[key] = getattr(meta, key)
     return out
+
+
+def _why(raw: list[Any], root: type[BaseModel]) -> str:
+    """' (reason)' from the field's description: the clause that states its upper limit, if any."""
+    model = _type_at(raw[:-1], root)
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return ""
+    field = model.model_fields.get(str(raw[-1])) or next(
+        (f for f in model.model_fields.values() if f.alias == raw[-1]), None
+    )
+    clauses = (field.description or "").split("; ") if field is not None else []
+    reason = next((c for c in clauses if c.startswith("at most") and ":" in c), "")
+    return f" ({reason.split(':', 1)[1].strip()})" if reason else ""
 
 
 def _num(value: Any) -> str:

@@ -1,0 +1,218 @@
+"""Scenario tables of what happens to families: their attributes, treatment, recovery,
+START's effects, placement, follow-up and unit costs.
+
+Every default names its source in ``calibration/sources.md`` by a short key in brackets, or
+says *assumption*.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from start_sim.inputs.distributions import Distribution, Empirical, Exponential, Lognormal, Uniform
+from start_sim.inputs.tables import (
+    MODALITIES,
+    ByModality,
+    ByPlacement,
+    BySubstance,
+    Multiplier,
+    Probability,
+    RatePerYear,
+    Strict,
+)
+
+
+class Families(Strict):
+    """Attributes drawn for each family at referral."""
+
+    children: Distribution = Field(
+        Empirical(dist="empirical", values=[1, 2, 3, 4], weights=[0.40, 0.32, 0.18, 0.10]),
+        description="children per family; mean 1.98, near KY's 1,643 children / 806 families = 2.04 [ZTT-2016]",
+    )
+    youngest_age_years: Distribution = Field(
+        Uniform(dist="uniform", low=0, high=6), description="age of the youngest child, years (<6 by eligibility [PSC-eligibility]; uniform shape: assumption)"
+    )
+    substance_shares: BySubstance = Field(
+        BySubstance(opioids=0.45, methamphetamine=0.25, alcohol=0.20, other=0.10),
+        description="primary substance of the index parent [assumption]",
+    )
+    two_parent_share: Probability = Field(0.35, description="two-parent households [assumption]")
+    high_severity_share: Probability = Field(
+        0.25, description="parents whose severity calls for residential or intensive care [assumption]"
+    )
+
+    @model_validator(mode="after")
+    def _shares_sum(self) -> Families:
+        total = sum(self.substance_shares.model_dump().values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"substance_shares must add up to 1 (they add up to {total:g})")
+        return self
+
+
+class Treatment(Strict):
+    """Assessment and treatment access, modality choice and episode length."""
+
+    default_slots: ByModality = Field(
+        ByModality(outpatient=40, intensive_outpatient=15, residential=6, moud=20),
+        description="places per county for child-welfare parents [assumption]",
+    )
+    assessment_days_start: Distribution = Field(
+        Exponential(dist="exponential", mean=2.0),
+        description="START: assignment to holistic assessment, days; target 48 h [APF-2022]",
+    )
+    assessment_days_usual: Distribution = Field(
+        Empirical(dist="empirical", values=[0, 7, 60, 150], weights=[0.50, 0.16, 0.34], interpolate=True),
+        description="usual services: case opening to SUD screening, days; 50% within 7, 34% over 2 months, measured from the "
+        "custody hearing in Illinois [IL-RC-2015]; applied from case opening and capped at 150 days (assumption)",
+    )
+    uptake_usual: Probability = Field(
+        0.55,
+        description="usual services: share of parents who enter treatment; 50% of DCBS clients needing it receive any "
+        "[RPG-II-Daviess]; 0.55 hand-tuned toward T6 (assumption)",
+    )
+    max_wait_days: float | None = Field(
+        120.0,
+        ge=0,
+        description="a parent queueing longer for a treatment place stops waiting (spontaneous recovery applies from "
+        "then); none = waits for ever [assumption; ~30% wait over a month, AHRQ-NTIES]",
+    )
+    uptake_start: Probability = Field(0.85, description="START without a mentor: share entering treatment [assumption]")
+    moud_share_opioids: Probability = Field(
+        0.30, description="opioid-using parents whose modality is MOUD [assumption; KY 2007-15 saw 9.2%, MAT-KY]"
+    )
+    episode_days: dict[str, Distribution] = Field(
+        {
+            "outpatient": Lognormal(dist="lognormal", mean=90, sd=45),
+            "intensive_outpatient": Lognormal(dist="lognormal", mean=60, sd=25),
+            "residential": Lognormal(dist="lognormal", mean=45, sd=20),
+            "moud": Lognormal(dist="lognormal", mean=240, sd=120),
+        },
+        description="treatment episode length by modality, days [assumption]",
+    )
+
+    @model_validator(mode="after")
+    def _modalities(self) -> Treatment:
+        if set(self.episode_days) != set(MODALITIES):
+            raise ValueError(f"episode_days needs exactly the modalities {', '.join(MODALITIES)}")
+        return self
+
+
+class Recovery(Strict):
+    """The index parent's recovery process: using, in treatment, early and sustained recovery."""
+
+    recovery_rate_in_treatment: RatePerYear = Field(
+        4.8, description="in treatment -> early recovery, per year [assumption; hand-tuned toward T6]"
+    )
+    dropout_rate_in_treatment: RatePerYear = Field(3.0, description="in treatment -> using (drop out), per year [assumption]")
+    spontaneous_recovery_rate: RatePerYear = Field(
+        0.3, description="using -> early recovery without treatment, per year [assumption; hand-tuned toward T6]"
+    )
+    relapse_rate_early: RatePerYear = Field(
+        0.8, description="early recovery -> using, per year [assumption; hand-tuned toward T6]"
+    )
+    relapse_rate_sustained: RatePerYear = Field(0.25, description="sustained recovery -> using, per year [assumption]")
+    days_to_sustained: float = Field(180.0, gt=0, description="days of early recovery before it counts as sustained [assumption]")
+    substance_recovery_multiplier: BySubstance = Field(
+        BySubstance(opioids=0.9, methamphetamine=0.85, alcohol=1.15, other=1.1),
+        description="multiplies recovery_rate_in_treatment by substance [assumption]",
+    )
+    moud_recovery_multiplier: Multiplier = Field(1.3, description="MOUD vs other modalities for opioids [assumption]")
+
+
+class StartEffects(Strict):
+    """START's mechanisms, each switchable, each with its own size (no single multiplier)."""
+
+    rapid_access: bool = Field(
+        True, description="START families get assessment_days_start, uptake_start and treatment priority [APF-2022]"
+    )
+    mentor_support: bool = Field(True, description="the mentor effects below apply to families of dyads with a mentor")
+    mentor_uptake: Probability = Field(0.92, description="share entering treatment with a mentor [assumption]")
+    mentor_recovery_multiplier: Multiplier = Field(1.5, description="on recovery_rate_in_treatment with a mentor [assumption]")
+    mentor_dropout_multiplier: Multiplier = Field(0.6, description="on dropout_rate_in_treatment with a mentor [assumption]")
+    mentor_relapse_multiplier: Multiplier = Field(
+        0.4, description="on relapse rates while the case is open [assumption; hand-tuned toward T6]"
+    )
+    safety_planning_placement_multiplier: Multiplier = Field(
+        0.65, description="on the placement hazard while a START case is open [assumption]"
+    )
+    surveillance_report_multiplier: Multiplier = Field(
+        2.8,
+        description="on the re-report hazard while a START case is open; START re-reports are higher "
+        "[Hall-2021-CYSR; size hand-tuned toward T5]",
+    )
+
+
+class Placement(Strict):
+    """Children's removal, placement type, reunification and ASFA permanency."""
+
+    removal_at_investigation_share: Probability = Field(
+        0.10, description="families whose children are removed at investigation, before START [assumption]"
+    )
+    rate_using: RatePerYear = Field(0.40, description="placement hazard while the parent uses, per year [assumption]")
+    rate_in_treatment: RatePerYear = Field(0.20, description="placement hazard while in treatment, per year [assumption]")
+    rate_in_recovery: RatePerYear = Field(0.04, description="placement hazard in recovery, per year [assumption]")
+    type_shares: ByPlacement = Field(
+        ByPlacement(relative=0.35, foster=0.60, residential=0.05), description="placement type shares [assumption]"
+    )
+    reunification_rate_in_recovery: RatePerYear = Field(
+        2.5, description="per year, parent in recovery [assumption; hand-tuned toward T4]"
+    )
+    reunification_rate_not_in_recovery: RatePerYear = Field(
+        0.3, description="per year, parent not in recovery [assumption; hand-tuned toward T4]"
+    )
+    permanency_hearing_days: float = Field(365.0, gt=0, description="permanency hearing after this many days in care [ASFA]")
+    reunification_multiplier_after_hearing: Multiplier = Field(
+        0.5, description="on reunification after the hearing if the parent is not in recovery [assumption]"
+    )
+    guardianship_rate_after_hearing: RatePerYear = Field(
+        0.5, description="relative placements: exit to guardianship after the hearing, per year [assumption]"
+    )
+    tpr_days_in_care: float = Field(456.0, gt=0, description="TPR petition at 15 months (456 days) in care [ASFA]")
+    tpr_window_days: float = Field(669.0, gt=0, description="... of the most recent 22 months (669 days) [ASFA]")
+    tpr_exception_relative: Probability = Field(
+        0.7, description="share of relative placements exempted from the TPR petition [ASFA exception; share assumption]"
+    )
+    adoption_days_after_tpr: Distribution = Field(
+        Lognormal(dist="lognormal", mean=365, sd=180), description="TPR petition to adoption, days [assumption]"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> Placement:
+        total = sum(self.type_shares.model_dump().values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"type_shares must add up to 1 (they add up to {total:g})")
+        if self.tpr_window_days < self.tpr_days_in_care:
+            raise ValueError("tpr_window_days must be >= tpr_days_in_care")
+        return self
+
+
+class FollowUp(Strict):
+    """Maltreatment re-reports and the follow-up window after closure."""
+
+    followup_days: float = Field(365.0, gt=0, description="follow-up after closure, days (the 12 months of the outcome definitions [Hall-2021-CYSR])")
+    report_rate_using: RatePerYear = Field(
+        0.085, description="re-report hazard while the parent uses, per year [assumption; hand-tuned toward T5]"
+    )
+    report_rate_in_recovery: RatePerYear = Field(0.03, description="re-report hazard in recovery, per year [assumption]")
+
+
+class Costs(Strict):
+    """Unit costs (US dollars) and the discount rate."""
+
+    caseworker_per_fte_year: float = Field(75_000, ge=0, description="salary + fringe [assumption]")
+    mentor_per_fte_year: float = Field(55_000, ge=0, description="salary + fringe [assumption; OH GRF $90k/dyad is a floor]")
+    supervision_share: float = Field(0.15, ge=0, description="supervisor cost as a share of dyad cost [assumption]")
+    overhead_share: float = Field(0.20, ge=0, description="overhead on staff cost [assumption]")
+    training_per_hire: float = Field(5_000, ge=0, description="[assumption]")
+    placement_per_child_day: ByPlacement = Field(
+        ByPlacement(relative=10.0, foster=22.70, residential=183.0),
+        description="maintenance per child-day: KY kinship $300/month, KY foster $22.70, KY residential Level IV $183 [KY-per-diem]",
+    )
+    casework_per_child_month_in_care: float = Field(
+        900.0, ge=0, description="casework and administration per child-month in care [gap 12: assumption]"
+    )
+    treatment_per_episode: ByModality = Field(
+        ByModality(outpatient=3_000, intensive_outpatient=6_000, residential=12_000, moud=7_000),
+        description="treatment cost per episode, paid by Medicaid/state [assumption]",
+    )
+    discount_rate_per_year: float = Field(0.03, ge=0, le=0.2, description="real discount rate [assumption]")
