@@ -9,9 +9,11 @@ import tomllib
 import pytest
 
 import start_sim as ss
-from start_sim.analyses.calibration import calibrate, evaluate, objective
+from start_sim.analyses.calibration import calibrate
+from start_sim.analyses.calibration_objective import evaluate, objective, simulated_targets
 from start_sim.experiments.runner import replicate
 from start_sim.inputs.targets import CalibrationTarget, Parameter, Settings, TargetSet, load_targets
+from start_sim.outputs.calibration_report import write_calibration
 
 from .conftest import ROOT
 
@@ -83,7 +85,7 @@ def test_calibrate_writes_fragment_posterior_and_report(busy, tmp_path):
     src = tmp_path / "base.toml"
     src.write_text('name = "busy"\nhorizon_years = 1.5\nrunout_years = 1\n[[counties]]\nname = "A"\n'
                    'referrals_per_year = 160\ndyads = 20\n')
-    frag = res.write(tmp_path / "out", tmp_path / "frag" / "calibrated.toml", scenario_source=str(src))
+    frag = write_calibration(res, tmp_path / "out", src, tmp_path / "frag" / "calibrated.toml")
     loaded = ss.load_scenario(frag)
     assert loaded.placement.rate_using == pytest.approx(res.best["placement.rate_using"], abs=1e-5)
     assert "Fit date" in frag.read_text()
@@ -109,8 +111,6 @@ def test_calibrated_kentucky_reproduces_each_fitted_target_inside_its_interval()
     sc = ss.load_scenario(path)
     ts = load_targets(ROOT / "calibration" / "targets.toml")
     outs = replicate(sc, 3, 1)
-    from start_sim.analyses.calibration import simulated_targets
-
     sim = simulated_targets(outs, ts.targets)
     missed = [(t.label, round(sim[t.key], 3), t.low, t.high) for t in ts.fitted if not t.low <= sim[t.key] <= t.high]
     assert not missed, f"outside their intervals: {missed}"

@@ -8,7 +8,8 @@ import pytest
 
 import start_sim as ss
 from start_sim.analyses.bca import Options, bca, ledger, reproduce_ratio
-from start_sim.analyses.uncertainty import distribution, morris, psa, tornado, tornado_figure, with_costs
+from start_sim.analyses.uncertainty import distribution, morris, psa, tornado, with_costs
+from start_sim.outputs.uncertainty_report import tornado_figure
 
 
 @pytest.fixture

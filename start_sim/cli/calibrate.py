@@ -4,7 +4,6 @@ the fitted scenario fragment, posterior draws and DIR/report.html."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -57,8 +56,10 @@ def main(args: argparse.Namespace) -> int:
         return fail(exc)
     except KeyboardInterrupt:
         return fail("interrupted; nothing written", 130)
+    from start_sim.outputs.calibration_report import write_calibration
+
     try:
-        frag = res.write(out, args.fragment, scenario_source=os.fspath(args.scenario))
+        frag = write_calibration(res, out, args.scenario, args.fragment)
         if args.posterior_csv:
             Path(args.posterior_csv).parent.mkdir(parents=True, exist_ok=True)
             res.posterior.to_csv(args.posterior_csv, index=False)

@@ -48,7 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from start_sim.analyses.bca import Options
-    from start_sim.analyses.uncertainty import render_html, tornado_figure, uncertainty
+    from start_sim.analyses.uncertainty import uncertainty
+    from start_sim.outputs.uncertainty_report import render_html, tornado_figure
     from start_sim.inputs.files import load_scenario
     from start_sim.inputs.posterior import load_posterior
 
