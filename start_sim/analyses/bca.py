@@ -26,14 +26,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from start_sim.core import discount
+from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
 from start_sim.inputs.schema import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
 from start_sim.outcomes import costs as costmod
 from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import simulate
 from start_sim.sim.staff import Post
 
-DAYS_PER_YEAR = 365.25
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 CLAIMED_RATIO = 2.22  # "$2.22 of out-of-home cost saved per $1 spent" (program summary, method not stated)
 
 
@@ -62,7 +63,6 @@ class Ledger:
 def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
     """Simulate one replication and record what costs are computed from."""
     runs = simulate(scenario, seed, replication)
-    H = scenario.horizon_days
     runout = scenario.runout_years * DAYS_PER_YEAR
     ep: list[tuple] = []
     tx: list[tuple] = []
@@ -73,10 +73,8 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
     for run in runs:
         for cs, cu in zip(run.start, run.usual, strict=True):
             f = cs.family
-            if f.pre_existing:
-                pre += cs.service == "start"
-                continue
-            if f.referral_day >= H:
+            if not in_cohort(f, scenario):
+                pre += f.pre_existing and cs.service == "start"
                 continue
             fams += 1
             kids += f.children
@@ -110,23 +108,12 @@ class Options:
 DEFAULT = Options()
 
 
-def _delta(rate: float) -> float:
-    return math.log1p(rate) / DAYS_PER_YEAR
-
-
 def pv_days(led: Ledger, rate: float, horizon_years: float | None) -> np.ndarray:
     """PV child-days in care, array [arm, kind]."""
     end = led.ep_end
     if horizon_years is not None:
         end = np.minimum(end, led.ep_ref + horizon_years * DAYS_PER_YEAR)
-    a = led.ep_start
-    ok = end > a
-    d = _delta(rate)
-    if d == 0:
-        v = np.where(ok, end - a, 0.0)
-    else:
-        v = np.where(ok, (np.exp(-d * a) - np.exp(-d * np.maximum(end, a))) / d, 0.0)
-    v = v * led.ep_children
+    v = discount.flow(discount.rate_per_day(rate), led.ep_start, end) * led.ep_children
     out = np.zeros((2, len(PLACEMENT_TYPES)))
     np.add.at(out, (led.ep_arm, led.ep_kind), v)
     return out
@@ -148,9 +135,8 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     per_day = np.array([getattr(c.placement_per_child_day, k) for k in PLACEMENT_TYPES])
     per_day = per_day + c.casework_per_child_month_in_care / DAYS_PER_MONTH
     care = days @ per_day  # [START run, usual run]
-    d = _delta(rate)
     tx_price = np.array([getattr(c.treatment_per_episode, m) for m in MODALITIES])
-    tx_pv = tx_price[led.tx_mod] * np.exp(-d * led.tx_day)
+    tx_pv = tx_price[led.tx_mod] * discount.factor(discount.rate_per_day(rate), led.tx_day)
     treat = np.array([tx_pv[led.tx_arm == 0].sum(), tx_pv[led.tx_arm == 1].sum()])
     program = costmod.staff_cost(c, led.posts, sc.horizon_days)
     benefits = care[1] - care[0]

@@ -46,6 +46,7 @@ from start_sim.analyses.staffing_estimate import (
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.schema import County, Scenario
+from start_sim.outcomes.costs import staff_cost_per_day
 
 PILOT_REPLICATIONS = 2
 """Replications of the ample-capacity pilot that measures how often a closure check extends a case."""
@@ -138,14 +139,12 @@ class Sizing:
 
 
 def annual_staff_cost(scenario: Scenario, county: County, dyads: int) -> float:
-    """Caseworkers and mentors (at the mentor FTE) a year, with supervision and overhead;
-    equals ``costs.dyad_cost_per_day x 365.25 x dyads`` for full dyads of full-time mentors."""
-    c = scenario.costs
+    """Caseworkers and mentors (at the mentor FTE) a year, with supervision and overhead
+    (:func:`start_sim.outcomes.costs.staff_cost_per_day`, the one staff-cost loading)."""
     m = mentors_for(county, dyads)
     m = dyads if m is None else m
     fte = scenario.workforce_of(county).mentor_fte
-    staff = dyads * c.caseworker_per_fte_year + m * fte * c.mentor_per_fte_year
-    return staff * (1 + c.supervision_share) * (1 + c.overhead_share)
+    return staff_cost_per_day(scenario.costs, dyads, m * fte) * DAYS_PER_YEAR
 
 
 def _floor(scenario: Scenario, county: County) -> int:

@@ -28,7 +28,7 @@ import numpy as np
 from start_sim.analyses.queueing import analytic_level
 from start_sim.analyses.service_targets import ServiceTarget
 from start_sim.core.timebase import DAYS_PER_YEAR
-from start_sim.inputs.caseload import dyad_cap
+from start_sim.inputs.caseload import caseload_slots
 from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.schema import County, Program, Scenario
 
@@ -73,11 +73,7 @@ def mentors_for(county: County, dyads: int) -> int | None:
 
 def slots_for(scenario: Scenario, county: County, dyads: int) -> int:
     """Caseload slots of ``dyads`` caseworkers with the county's mentor ratio."""
-    m = mentors_for(county, dyads)
-    m = dyads if m is None else m
-    p = scenario.program
-    paired = dyad_cap(p.caseload_cap, p.solo_caseload_cap, scenario.workforce_of(county).mentor_fte)
-    return m * paired + (dyads - m) * dyad_cap(p.caseload_cap, p.solo_caseload_cap, None)
+    return caseload_slots(scenario, county, dyads, mentors_for(county, dyads))
 
 
 def post_availability(scenario: Scenario, county: County) -> float:
