@@ -19,5 +19,10 @@ class ScenarioError(ValueError):
         super().__init__(prefix + message)
 
 
+class ScenarioWarning(UserWarning):
+    """A scenario that runs but may not mean what was intended (e.g. a county launching after the
+    horizon); the message names the field."""
+
+
 class RunError(Exception):
     """A run that cannot start or continue as asked (e.g. a work folder of another run)."""

@@ -45,3 +45,9 @@ CV_REASON = "sd from 1/1,000 to 1,000 times the mean (outside it a lognormal or 
 
 MAX_STAFF_DAYS = 3650.0
 STAFF_DAYS_REASON = "mean at most 3,650 days (10 years): a post open longer is not a hiring lag"
+
+MAX_PATH_RATE_PER_YEAR = 52.0
+PATH_RATE_REASON = (
+    "at most 52 a year (once a week): recovery, dropout and relapse happen months apart, and each change of state "
+    "is a step of the family's simulated path"
+)

@@ -7,9 +7,13 @@ says *assumption*.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, model_validator
 
-from start_sim.inputs.distributions import Distribution, Empirical, Exponential, Lognormal, Uniform
+from start_sim.core.dotted import show
+from start_sim.inputs import bounds as B
+from start_sim.inputs.distributions import Distribution, Empirical, Exponential, Fixed, Lognormal, Uniform
 from start_sim.inputs.tables import (
     MODALITIES,
     ByModality,
@@ -46,6 +50,20 @@ class Families(Strict):
         total = sum(self.substance_shares.model_dump().values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"substance_shares must add up to 1 (they add up to {total:g})")
+        return self
+
+    @model_validator(mode="after")
+    def _whole_children(self) -> Families:
+        """Children are counted: whole numbers of 1 or more, never truncated or raised in silence."""
+        c = self.children
+        values = [c.value] if isinstance(c, Fixed) else c.values if isinstance(c, Empirical) and not c.interpolate else []
+        if not values or any(v < 1 or not float(v).is_integer() for v in values):
+            raise ValueError(
+                f"children = {show(c.model_dump(by_alias=True, exclude_defaults=True) | {'dist': c.dist})} is not "
+                "allowed: children per family are whole numbers of 1 or more (a family is referred for its "
+                'children); give {dist = "empirical", values = [1, 2, 3, 4], weights = [0.4, 0.32, 0.18, 0.1]} '
+                'or {dist = "fixed", value = 2}'
+            )
         return self
 
 
@@ -97,20 +115,24 @@ class Treatment(Strict):
         return self
 
 
+PathRate = Annotated[float, Field(ge=0.0, le=B.MAX_PATH_RATE_PER_YEAR)]
+"""A recovery hazard per year: every change of state is a step of each family's simulated path."""
+
+
 class Recovery(Strict):
     """The index parent's recovery process: using, in treatment, early and sustained recovery."""
 
-    recovery_rate_in_treatment: RatePerYear = Field(
-        4.8, description="in treatment -> early recovery, per year [assumption; hand-tuned toward T6]"
+    recovery_rate_in_treatment: PathRate = Field(
+        4.8, description=f"in treatment -> early recovery, per year [assumption; hand-tuned toward T6]; {B.PATH_RATE_REASON}"
     )
-    dropout_rate_in_treatment: RatePerYear = Field(3.0, description="in treatment -> using (drop out), per year [assumption]")
-    spontaneous_recovery_rate: RatePerYear = Field(
-        0.3, description="using -> early recovery without treatment, per year [assumption; hand-tuned toward T6]"
+    dropout_rate_in_treatment: PathRate = Field(3.0, description=f"in treatment -> using (drop out), per year [assumption]; {B.PATH_RATE_REASON}")
+    spontaneous_recovery_rate: PathRate = Field(
+        0.3, description=f"using -> early recovery without treatment, per year [assumption; hand-tuned toward T6]; {B.PATH_RATE_REASON}"
     )
-    relapse_rate_early: RatePerYear = Field(
-        0.8, description="early recovery -> using, per year [assumption; hand-tuned toward T6]"
+    relapse_rate_early: PathRate = Field(
+        0.8, description=f"early recovery -> using, per year [assumption; hand-tuned toward T6]; {B.PATH_RATE_REASON}"
     )
-    relapse_rate_sustained: RatePerYear = Field(0.25, description="sustained recovery -> using, per year [assumption]")
+    relapse_rate_sustained: PathRate = Field(0.25, description=f"sustained recovery -> using, per year [assumption]; {B.PATH_RATE_REASON}")
     days_to_sustained: float = Field(180.0, gt=0, description="days of early recovery before it counts as sustained [assumption]")
     substance_recovery_multiplier: BySubstance = Field(
         BySubstance(opioids=0.9, methamphetamine=0.85, alcohol=1.15, other=1.1),

@@ -10,14 +10,16 @@ and :mod:`start_sim.inputs.family_tables`; they are importable from here too.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from pydantic import Field, model_validator
 
 from start_sim.core.dotted import OVERRIDE, set_dotted, show
-from start_sim.core.errors import ScenarioError
+from start_sim.core.errors import ScenarioError, ScenarioWarning
 from start_sim.inputs.caseload import caseload_slots
 from start_sim.inputs.family_tables import Costs, Families, FollowUp, Placement, Recovery, StartEffects, Treatment
+from start_sim.inputs.feasibility import check_feasible
 from start_sim.inputs.messages import validate_as
 from start_sim.inputs.tables import (
     MODALITIES,
@@ -73,6 +75,42 @@ class Scenario(Strict):
                     f"({self.slots_of(c)}: {c.mentor_count} dyads x caseload_cap {self.program.caseload_cap} + "
                     f"{c.dyads - c.mentor_count} solo caseworkers x solo_caseload_cap {self.program.solo_caseload_cap})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _unambiguous(self) -> Scenario:
+        """Duplicate county names are an error (every per-county output is keyed by name); a launch
+        after the horizon is a warning, or an error when no county launches within it."""
+        seen: dict[str, int] = {}
+        for i, c in enumerate(self.counties):
+            key = c.name.strip().casefold()
+            if key in seen:
+                raise ValueError(
+                    f"counties.{i}.name = {show(c.name)} repeats the name of counties.{seen[key]}: every per-county "
+                    "output is keyed by the name, so county names must differ (ignoring case and surrounding spaces)"
+                )
+            seen[key] = i
+        late = [i for i, c in enumerate(self.counties) if c.launch_day >= self.horizon_days]
+        where = ", ".join(f"counties.{i}.launch_day (county {self.counties[i].name!r}) = "
+                          f"{self.counties[i].launch_day:g}" for i in late)
+        if late and len(late) == len(self.counties):
+            raise ValueError(
+                f"{where}: no county launches START before the end of the horizon (day {self.horizon_days:g}, "
+                "horizon_years x 365.25), so no family counted in the results meets START; give a launch_day "
+                "before it or a longer horizon_years"
+            )
+        if late:
+            warnings.warn(ScenarioWarning(
+                f"{where} is on or after the end of the horizon (day {self.horizon_days:g}): no family counted in "
+                "the results meets START there, so its START and usual-services results are the same"
+            ), stacklevel=2)
+        if self.runout_years == 0:
+            warnings.warn(ScenarioWarning(
+                "runout_years = 0: families are not followed after the horizon, so outcomes of the families referred "
+                "in its last year (placements, re-reports, savings) are cut short and read as none; give "
+                "runout_years = 1 or more when outcomes or savings matter"
+            ), stacklevel=2)
+        check_feasible(self)
         return self
 
     def slots_of(self, county: County) -> int:
