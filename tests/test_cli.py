@@ -89,11 +89,12 @@ def test_default_output_folder_is_results_slash_file_stem(tiny, tmp_path, monkey
 
 def test_rerun_replaces_the_output_folder(tiny, tmp_path, capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.csv").write_text("old")
     assert cli.main(["run", str(tiny), "-n", "1", "--out", str(out)]) == 0
-    assert not (out / "stale.csv").exists(), "the old folder's files should be gone"
-    assert (out / "kpis.csv").is_file()
+    (out / "stale.csv").write_text("old")
+    assert cli.main(["run", str(tiny), "-n", "2", "--out", str(out)]) == 0
+    assert not (out / "stale.csv").exists(), "the old results folder's files should be gone"
+    assert len(pd.read_csv(out / "kpis.csv")) == 2
+    assert leftovers(tmp_path) == ["out", "tiny.toml"], "no lock, build or retired folder left behind"
 
 
 # --------------------------------------------------------------------------- bad input
@@ -127,12 +128,15 @@ def test_nonexistent_scenario_exits_2(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--replications", "0"], "argument --replications/-n: 0 is not allowed: give 1 or more"),
+        (["--replications", "0"], "argument --replications/-n: 0 is not allowed: give a whole number from 1 to"),
         (["--replications", "two"], "argument --replications/-n: 'two' is not a whole number"),
         (["-n", "1.5"], "'1.5' is not a whole number"),
         (["--workers", "abc"], "argument --workers/-w: 'abc' is not a whole number"),
-        (["--workers", "0"], "argument --workers/-w: 0 is not allowed: give 1 or more"),
-        (["--seed", "-1"], "argument --seed: -1 is not allowed: give 0 or more"),
+        (["--workers", "0"], "argument --workers/-w: 0 is not allowed: give a whole number from 1 to 256"),
+        (["--seed", "-1"], "argument --seed: -1 is not allowed: give a whole number from 0 to 4,294,967,295"),
+        (["--seed", str(2**64)], "is not allowed: give a whole number from 0 to 4,294,967,295"),
+        (["--scheduler", "nonsense"], "'nonsense' is not a scheduler address: give tcp://HOST:PORT"),
+        (["--scheduler", "tcp://host:99999"], "is not a scheduler address"),
         (["--seed", "x"], "argument --seed: 'x' is not a whole number"),
         (["--replicatons", "3"], "unrecognized arguments: --replicatons 3"),
     ],
@@ -174,12 +178,13 @@ def test_crash_while_writing_leaves_no_output_folder(tiny, tmp_path, monkeypatch
 
     monkeypatch.setattr("start_sim.outputs.plots.outcomes_plot", broken_plot)
     out = tmp_path / "results" / "run"
-    with pytest.raises(RuntimeError, match="plot failed"):
-        cli.main(["run", str(tiny), "-n", "1", "--out", str(out)])
+    assert cli.main(["run", str(tiny), "-n", "1", "--out", str(out)]) == 1
     assert not out.exists(), "a crash while writing must not leave a half-written folder"
-    # the finished replications are kept aside for --resume, nothing else
+    # the finished replications are kept aside for --resume, nothing else (no lock, no build folder)
     assert leftovers(out.parent) == ["run.partial"], f"temporary files left behind: {leftovers(out.parent)}"
-    assert "rerun with --resume" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "rerun with --resume" in err and "internal error in start-sim run RuntimeError: plot failed" in err, err
+    assert "please report it" in err and "Traceback" not in err, err
 
 
 def test_crash_while_writing_keeps_the_previous_results(tiny, tmp_path, monkeypatch, capsys):
@@ -191,8 +196,7 @@ def test_crash_while_writing_keeps_the_previous_results(tiny, tmp_path, monkeypa
         raise RuntimeError("plot failed")
 
     monkeypatch.setattr("start_sim.outputs.plots.caseload_plot", broken_plot)
-    with pytest.raises(RuntimeError, match="plot failed"):
-        cli.main(["run", str(tiny), "-n", "2", "--out", str(out)])
+    assert cli.main(["run", str(tiny), "-n", "2", "--out", str(out)]) == 1
     after = {p.name: p.read_bytes() for p in out.iterdir()}
     assert after == before, "a failed run must leave the previous results as they were"
     assert leftovers(tmp_path) == ["run", "run.partial", "tiny.toml"], f"temporary files left behind: {leftovers(tmp_path)}"
@@ -204,9 +208,12 @@ def test_crash_inside_the_simulation_writes_nothing(tiny, tmp_path, monkeypatch,
 
     monkeypatch.setattr("start_sim.experiments.runner.run", broken_run)
     out = tmp_path / "out"
+    assert cli.main(["run", str(tiny), "--out", str(out)]) == 1
+    assert "internal error in start-sim run RuntimeError: model bug" in capsys.readouterr().err
+    assert not out.exists()
+    monkeypatch.setenv("START_SIM_DEBUG", "1")
     with pytest.raises(RuntimeError, match="model bug"):
         cli.main(["run", str(tiny), "--out", str(out)])
-    assert not out.exists()
 
 
 def test_interrupt_exits_130_and_writes_nothing(tiny, tmp_path, monkeypatch, capsys):

@@ -23,7 +23,7 @@ from start_sim.experiments.precision import (
     relative_precision,
     replications_needed,
 )
-from start_sim.experiments.records import decode, encode, run_replication
+from start_sim.experiments.records import decode, encode, run_replication, scenario_hash
 from start_sim.experiments.workfolder import WorkFolder, work_plan
 
 
@@ -54,7 +54,8 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 
 def test_record_round_trip_is_exact(small):
     out = run_replication(small, 3, 1)
-    rec = decode(encode(out, 3))
+    rec = decode(encode(out, 3, scenario_hash(small)))
+    assert (rec.seed, rec.scenario_sha, rec.replication) == (3, scenario_hash(small), 1)
     assert rec.kpis == out.kpis, "KPIs changed through the record"
     old = pd.DataFrame([{"replication": 1, **row} for row in out.families])
     pd.testing.assert_frame_equal(rec.families, old, check_exact=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 
 COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "size")
 """Subcommands in the order ``--help`` lists them; each is ``start_sim.cli.<name>``."""
@@ -21,6 +22,40 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 cannot write, 130 interrupted)."""
+    """Run the command line; returns the exit status (0 ok, 2 bad input, 1 cannot write or
+    an internal error, 130 interrupted). Every command gets here: errors a user can cause
+    become a one-paragraph message, anything else a request to report it, never a traceback
+    (set START_SIM_DEBUG=1 to see one)."""
+    from start_sim.cli.common import fail
+    from start_sim.core.errors import RunError, ScenarioError
+    from start_sim.outputs.folders import FolderError
+
     args = _parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except (ScenarioError, RunError, FolderError) as exc:
+        return fail(exc)
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
+    except OSError as exc:
+        return fail(f"cannot read or write {exc.filename or 'a file'}: {exc.strerror or exc}", 1)
+    except Exception as exc:
+        if os.environ.get("START_SIM_DEBUG"):
+            raise
+        return _internal(args.command, exc)
+
+
+def _internal(command: str, exc: Exception) -> int:
+    """Exit 1 for an error start-sim did not expect: say where (which replication) and ask for a report."""
+    from start_sim.cli.common import fail
+    from start_sim.experiments.records import ReplicationFailed
+
+    if isinstance(exc, ReplicationFailed):
+        if exc.user:
+            return fail(f"the simulation cannot go on with this scenario: {exc}")
+        where = f"in scenario {exc.scenario!r}, replication {exc.replication}, seed {exc.seed}: {exc.cause}"
+    else:
+        where = f"{type(exc).__name__}: {exc}"
+    return fail(f"internal error in start-sim {command} {where}. This is a bug in start-sim, not in your input; "
+                f"please report it with this message and the command you ran (START_SIM_DEBUG=1 shows the "
+                f"traceback)", 1)

@@ -4,11 +4,27 @@ the fitted scenario fragment, posterior draws and DIR/report.html."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from start_sim.cli.common import console, fail, fmt, positive_int, seed
+from start_sim.cli.common import (
+    console,
+    fail,
+    fmt,
+    output_folder,
+    positive_int,
+    scheduler_address,
+    seed,
+    whole,
+    workers,
+)
 from start_sim.core.errors import ScenarioError
+
+BUDGET = {"design-points": 100_000, "starts": 1_000, "maxfev": 100_000, "local-points": 100_000,
+          "posterior-points": 1_000_000, "posterior-draws": 1_000_000}
+"""The budget overrides and the largest value each accepts."""
+
 
 HELP = "calibrate free parameters to observed targets (Sobol + Nelder-Mead fit, SIR posterior); write a report"
 
@@ -16,55 +32,55 @@ HELP = "calibrate free parameters to observed targets (Sobol + Nelder-Mead fit, 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario TOML file to calibrate, e.g. scenarios/kentucky.toml")
     p.add_argument("--targets", "-t", default="calibration/targets.toml", help="targets and priors (TOML)")
-    p.add_argument("--out", "-o", default="results/calibration", help="output folder (default results/calibration)")
+    p.add_argument("--out", "-o", default="results/calibration",
+                   help="output folder, created or replaced once done; an existing one must be empty or hold "
+                        "start-sim results (default results/calibration)")
     p.add_argument("--fragment", default=None,
                    help="where to write the calibrated scenario fragment (default DIR/calibrated.toml)")
     p.add_argument("--posterior-csv", default=None, help="also copy the posterior draws to this CSV")
     p.add_argument("--replications", "-n", type=positive_int, default=None,
                    help="replications per evaluation (default: the targets file's [calibration])")
     p.add_argument("--seed", type=seed, default=None, help="common random-number seed (default: targets file)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1, help="Dask worker processes (1 = serial)")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
-    for name in ("design-points", "starts", "maxfev", "local-points", "posterior-points", "posterior-draws"):
-        p.add_argument(f"--{name}", type=int, default=None, help="budget override (see [calibration])")
+    p.add_argument("--workers", "-w", type=workers, default=1, help="Dask worker processes (1 = serial)")
+    p.add_argument("--scheduler", type=scheduler_address, default=None,
+                   help="address of an existing Dask scheduler (tcp://host:8786)")
+    for name, most in BUDGET.items():
+        p.add_argument(f"--{name}", type=whole(1, most), default=None,
+                       help=f"budget override, 1 to {most:,} (see [calibration])")
 
 
 def main(args: argparse.Namespace) -> int:
+    """Bad input stops before the fit; the folder is built aside and moved into place, with a manifest."""
     from start_sim.analyses.calibration import calibrate
     from start_sim.inputs.files import load_scenario
     from start_sim.inputs.targets import load_targets
+    from start_sim.outputs.writers import write_calibration_folder
 
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        return fail(exc)
+    scenario = load_scenario(args.scenario)
     try:
         targets = load_targets(args.targets)
-    except (OSError, ValueError, TypeError) as exc:
-        return fail(f"cannot read targets {args.targets}: {exc}")
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        return fail(f"--out {out} is a file, not a folder")
-    budget = {k.replace("-", "_"): getattr(args, k.replace("-", "_"))
-              for k in ("design-points", "starts", "maxfev", "local-points", "posterior-points", "posterior-draws")}
-    budget = {k: v for k, v in budget.items() if v is not None}
-    say = lambda msg: print(f"calibrate: {msg}", file=sys.stderr, flush=True)
-    try:
-        res = calibrate(scenario, targets, replications=args.replications, seed=args.seed, workers=args.workers,
-                        scheduler=args.scheduler, budget=budget, progress=say)
     except ScenarioError as exc:
         return fail(exc)
-    except KeyboardInterrupt:
-        return fail("interrupted; nothing written", 130)
-    from start_sim.outputs.calibration_report import write_calibration
-
-    try:
-        frag = write_calibration(res, out, args.scenario, args.fragment)
-        if args.posterior_csv:
-            Path(args.posterior_csv).parent.mkdir(parents=True, exist_ok=True)
-            res.posterior.to_csv(args.posterior_csv, index=False)
-    except OSError as exc:
-        return fail(f"cannot write to {out}: {exc}", 1)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return fail(f"cannot read the targets file {args.targets}: {getattr(exc, 'strerror', None) or exc}; it must "
+                    f"be a TOML file of [parameters] and [[targets]] like calibration/targets.toml")
+    out = Path(args.out)
+    budget = {k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in BUDGET}
+    budget = {k: v for k, v in budget.items() if v is not None}
+    say = lambda msg: print(f"calibrate: {msg}", file=sys.stderr, flush=True)
+    with output_folder(out, "calibrate"):
+        try:
+            res = calibrate(scenario, targets, replications=args.replications, seed=args.seed, workers=args.workers,
+                            scheduler=args.scheduler, budget=budget, progress=say)
+        except KeyboardInterrupt:
+            return fail("interrupted; nothing written", 130)
+        try:
+            frag = write_calibration_folder(res, out, os.fspath(args.scenario), args.fragment)
+            if args.posterior_csv:
+                Path(args.posterior_csv).parent.mkdir(parents=True, exist_ok=True)
+                res.posterior.to_csv(args.posterior_csv, index=False)
+        except OSError as exc:
+            return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
     _print(res)
     print(f"calibrated fragment {frag}; report {out / 'report.html'} ({res.seconds / 60:.1f} min)")
     return 0

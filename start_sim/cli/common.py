@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +18,13 @@ if TYPE_CHECKING:
     from start_sim.experiments.results import Results
 
 
-def _whole(text: str, minimum: int, auto: bool = False) -> int | str:
-    """A whole number of at least ``minimum`` (or, with ``auto``, the word 'auto')."""
+MAX_COUNT = 1_000_000
+"""The largest count (replications, draws, design points...) an option accepts."""
+MAX_SEED = 2**32 - 1
+
+
+def _whole(text: str, minimum: int, maximum: int = MAX_COUNT, auto: bool = False) -> int | str:
+    """A whole number from ``minimum`` to ``maximum`` (or, with ``auto``, the word 'auto')."""
     if auto and text.strip().lower() == "auto":
         return "auto"
     alt = " (or 'auto')" if auto else ""
@@ -25,24 +32,63 @@ def _whole(text: str, minimum: int, auto: bool = False) -> int | str:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{alt}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed: give {minimum} or more" + (", or 'auto'" if auto else ""))
+    if not minimum <= value <= maximum:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: give a whole number from {minimum} to {maximum:,}"
+                                         + (", or 'auto'" if auto else ""))
     return value
 
 
+def whole(minimum: int, maximum: int = MAX_COUNT):
+    """An argparse type: a whole number from ``minimum`` to ``maximum``."""
+    return lambda text: _whole(text, minimum, maximum)
+
+
 def positive_int(text: str) -> int:
-    """An argparse type: a whole number, 1 or more."""
+    """An argparse type: a whole number, 1 or more (up to ``MAX_COUNT``)."""
     return _whole(text, 1)
 
 
 def seed(text: str) -> int:
-    """An argparse type: a whole number, 0 or more."""
-    return _whole(text, 0)
+    """An argparse type: a whole number from 0 to 2**32 - 1."""
+    return _whole(text, 0, MAX_SEED)
 
 
 def replications(text: str) -> int | str:
     """An argparse type: a whole number, 1 or more, or ``auto``."""
     return _whole(text, 1, auto=True)
+
+
+def workers(text: str) -> int:
+    """An argparse type: worker processes, 1 to 256 (each is a process on this machine)."""
+    return _whole(text, 1, 256)
+
+
+def number(low: float, high: float, example: str):
+    """An argparse type: a finite number from ``low`` to ``high`` (``inf`` and ``nan`` are refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:  # also false for nan
+            raise argparse.ArgumentTypeError(f"{text} is not allowed: give a number from {low:g} to {high:g}, "
+                                             f"e.g. {example}")
+        return value
+
+    return parse
+
+
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$")
+
+
+def scheduler_address(text: str) -> str:
+    """An argparse type: a Dask scheduler address, ``[tcp://]host:port``."""
+    m = _ADDRESS.match(text.strip())
+    if m is None or not 1 <= int(m.group(1)) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address: give tcp://HOST:PORT, e.g. "
+                                         f"tcp://10.0.0.5:8786 (the address the Dask scheduler prints)")
+    return text.strip()
 
 
 def share(text: str) -> float:
@@ -74,10 +120,11 @@ def add_run_options(p: argparse.ArgumentParser, replications_default: int = 20) 
     p.add_argument("--max-replications", type=positive_int, default=1000,
                    help="with --replications auto: stop here even if the precision is not reached (default 1000)")
     p.add_argument("--seed", type=seed, default=1, help="base random seed, 0 or more (default 1)")
-    p.add_argument("--workers", "-w", type=positive_int, default=all_cores(),
+    p.add_argument("--workers", "-w", type=workers, default=all_cores(),
                    help=f"Dask worker processes on this machine; 1 runs in this process (default: all cores, "
                         f"{all_cores()} here)")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler (tcp://host:8786)")
+    p.add_argument("--scheduler", type=scheduler_address, default=None,
+                   help="address of an existing Dask scheduler (tcp://host:8786)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run from OUT.partial/ without redoing its finished replications")
 
@@ -89,7 +136,8 @@ def _default_kpis() -> tuple[str, ...]:
 
 
 def rule_of(args: argparse.Namespace):
-    """The replications rule the options ask for (``ValueError`` with a message if they are wrong)."""
+    """The replications rule the options ask for (``RunError`` with a message if they are wrong)."""
+    from start_sim.core.errors import RunError
     from start_sim.experiments.precision import ReplicationsRule
     from start_sim.metrics.registry import kpi_columns
 
@@ -101,8 +149,21 @@ def rule_of(args: argparse.Namespace):
 
         hints = [f"{k!r}" + (f" (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(k, known, 1)) else "")
                  for k in unknown]
-        raise ValueError(f"--precision-kpis: unknown KPI {', '.join(hints)}")
+        raise RunError(f"--precision-kpis: unknown KPI {', '.join(hints)}")
     return ReplicationsRule(precision=args.precision, kpis=kpis, max_replications=max(args.max_replications, 10))
+
+
+@contextmanager
+def output_folder(out: Path, command: str) -> Iterator[None]:
+    """Check that ``out`` may be replaced (``FolderError``), hold its lock ``OUT.lock`` for
+    the whole run (``RunError`` if another run holds it) and remove what a killed run left."""
+    from start_sim.experiments.lock import RunLock
+    from start_sim.outputs.folders import check_out, clean_leftovers
+
+    check_out(out)
+    with RunLock(out, command, say=fail):
+        clean_leftovers(out)
+        yield
 
 
 def work_folder(out: Path) -> Path:
@@ -253,7 +314,8 @@ def simulate_then_write(work, simulate: Callable, write: Callable, out: Path) ->
     130 interrupted, 1 cannot keep or write files. After a failure the finished replications
     stay in ``work`` for --resume; after success ``work`` is removed.
     """
-    from start_sim.core.errors import ScenarioError
+    from start_sim.core.errors import RunError, ScenarioError
+    from start_sim.outputs.folders import FolderError
 
     failure = f"cannot keep replications in {work.path}: {{}}"
     try:
@@ -263,6 +325,10 @@ def simulate_then_write(work, simulate: Callable, write: Callable, out: Path) ->
         write(result)
     except ScenarioError as exc:
         return None, fail(exc)
+    except (RunError, FolderError) as exc:
+        status = fail(exc)
+        kept(work)
+        return None, status
     except KeyboardInterrupt:
         return None, interrupted(work)
     except OSError as exc:

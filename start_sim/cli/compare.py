@@ -11,8 +11,16 @@ import argparse
 import os
 from pathlib import Path
 
-from start_sim.cli.common import add_run_options, console, fail, fmt, rule_of, simulate_then_write, work_folder
-from start_sim.core.errors import ScenarioError
+from start_sim.cli.common import (
+    add_run_options,
+    console,
+    fail,
+    fmt,
+    output_folder,
+    rule_of,
+    simulate_then_write,
+    work_folder,
+)
 
 HELP = "compare scenarios on the same families: KPIs and paired differences from the first, with CIs"
 
@@ -20,11 +28,11 @@ HELP = "compare scenarios on the same families: KPIs and paired differences from
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+", help="two or more scenario TOML files; the first is the reference")
     add_run_options(p)
-    p.add_argument("--out", "-o", default=None, help="output folder (default: results/compare)")
+    p.add_argument("--out", "-o", default=None, help="output folder, created or replaced once the run succeeds; an existing one must be empty or "
+                        "hold start-sim results (default: results/compare)")
 
 
 def main(args: argparse.Namespace) -> int:
-    from start_sim.core.errors import RunError
     from start_sim.experiments.compare import HEADLINE, compare
     from start_sim.experiments.workfolder import WorkFolder, work_plan
     from start_sim.inputs.files import load_scenario
@@ -32,31 +40,22 @@ def main(args: argparse.Namespace) -> int:
 
     if len(args.scenarios) < 2:
         return fail("compare needs two or more scenario files; the first is the reference")
-    try:
-        loaded = {Path(f).stem: load_scenario(f) for f in args.scenarios}
-    except ScenarioError as exc:
-        return fail(exc)
+    loaded = {Path(f).stem: load_scenario(f) for f in args.scenarios}
     if len(loaded) < len(args.scenarios):
         return fail("two scenario files have the same name; give each a distinct file name")
     out = Path(args.out) if args.out else Path("results") / "compare"
-    if out.exists() and not out.is_dir():
-        return fail(f"--out {out} is a file, not a folder")
-    try:
-        rule = rule_of(args)
-    except ValueError as exc:
-        return fail(exc)
-    try:
-        work = WorkFolder.open(work_folder(out), work_plan("compare", loaded, args.seed), args.resume)
-    except RunError as exc:
-        return fail(exc)
+    rule = rule_of(args)
     sources = {name: os.fspath(src) for name, src in zip(loaded, args.scenarios, strict=True)}
-    cmp, status = simulate_then_write(
-        work,
-        lambda bar: compare(loaded, args.replications, args.seed, args.workers, args.scheduler, progress=bar,
-                            work=work, rule=rule, sources=sources),
-        lambda cmp: write_comparison(cmp, out),
-        out,
-    )
+    with output_folder(out, "compare"):
+        work = WorkFolder.open(work_folder(out), work_plan("compare", loaded, args.seed, sources), args.resume,
+                               say=fail)
+        cmp, status = simulate_then_write(
+            work,
+            lambda bar: compare(loaded, args.replications, args.seed, args.workers, args.scheduler, progress=bar,
+                                work=work, rule=rule, sources=sources),
+            lambda cmp: write_comparison(cmp, out),
+            out,
+        )
     if status:
         return status
     _print(cmp.summary(), list(loaded), HEADLINE)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from start_sim.cli.common import fail
@@ -17,14 +16,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """A malformed manifest or table is bad input (exit 2, raised as ``RunError``); a file
+    that cannot be written exits 1."""
     from start_sim.outputs.report import write_report
 
     folder = Path(args.folder)
-    if not (folder / "manifest.json").is_file():
-        return fail(f"{folder} is not a results folder: it has no manifest.json (write one with start-sim run or compare)")
+    if not folder.is_dir():
+        return fail(f"{folder} is not a folder; give a results folder written by start-sim run or compare")
     try:
         path = write_report(folder)
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
-        return fail(f"cannot build the report of {folder}: {exc}", 1)
+    except KeyError as exc:
+        return fail(f"the tables in {folder} are not those start-sim writes (no column {exc}); rerun start-sim run "
+                    f"or compare into this folder to write them again")
+    except OSError as exc:
+        return fail(f"cannot build the report of {folder}: {exc.strerror or exc}", 1)
     print(f"report written to {path}")
     return 0

@@ -14,13 +14,13 @@ from pathlib import Path
 from start_sim.cli.common import (
     add_run_options,
     fail,
+    output_folder,
     print_budget,
     print_summary,
     rule_of,
     simulate_then_write,
     work_folder,
 )
-from start_sim.core.errors import ScenarioError
 
 HELP = "run a scenario: both arms, N replications; write CSVs, figures, report.html and a manifest"
 
@@ -29,41 +29,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario TOML file, e.g. scenarios/kentucky.toml")
     add_run_options(p)
     p.add_argument("--out", "-o", default=None,
-                   help="output folder, created or replaced once the run succeeds (default: results/<scenario file name>)")
+                   help="output folder, created or replaced once the run succeeds; an existing one must be empty or "
+                        "hold start-sim results (default: results/<scenario file name>)")
 
 
 def main(args: argparse.Namespace) -> int:
-    """Nothing is written on bad input: it stops before the run. Finished replications go to
-    OUT.partial/ as they arrive; :meth:`Results.write` builds OUT aside and moves it into place."""
-    from start_sim.core.errors import RunError
+    """Nothing is written on bad input: it stops before the run (bad input raises, and
+    :func:`start_sim.cli.main` prints it). OUT must be new, empty or a start-sim results folder,
+    and is locked (OUT.lock) for the run. Finished replications go to OUT.partial/ as they
+    arrive; :func:`write_run` builds OUT aside and moves it into place."""
     from start_sim.experiments.runner import run
     from start_sim.experiments.workfolder import WorkFolder, work_plan
     from start_sim.inputs.files import load_scenario
     from start_sim.outputs.writers import write_run
 
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        return fail(exc)
+    scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
-    if out.exists() and not out.is_dir():
-        return fail(f"--out {out} is a file, not a folder; give a folder for the results (it is created or replaced)")
-    try:
-        rule = rule_of(args)
-    except ValueError as exc:
-        return fail(exc)
+    rule = rule_of(args)
     partial = work_folder(out)
-    try:
-        work = WorkFolder.open(partial, work_plan("run", {"run": scenario}, args.seed), args.resume)
-    except RunError as exc:
-        return fail(exc)
-    results, status = simulate_then_write(
-        work,
-        lambda bar: run(scenario, args.replications, args.seed, args.workers, args.scheduler,
-                                   progress=bar, source=os.fspath(args.scenario), work=work, rule=rule),
-        lambda results: write_run(results, out),
-        out,
-    )
+    with output_folder(out, "run"):
+        work = WorkFolder.open(partial, work_plan("run", {"run": scenario}, args.seed, {"run": args.scenario}),
+                               args.resume, say=fail)
+        results, status = simulate_then_write(
+            work,
+            lambda bar: run(scenario, args.replications, args.seed, args.workers, args.scheduler,
+                            progress=bar, source=os.fspath(args.scenario), work=work, rule=rule),
+            lambda results: write_run(results, out),
+            out,
+        )
     if status:
         return status
     print_summary(results)

@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import argparse
 import math
+from contextlib import nullcontext
 from pathlib import Path
 
-from start_sim.cli.common import console, fail, fmt, positive_int, seed
-from start_sim.core.errors import ScenarioError
+from start_sim.cli.common import console, fail, fmt, output_folder, positive_int, seed, workers
 
 HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
 
@@ -37,27 +37,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", "-n", type=positive_int, default=20,
                    help="replications per candidate dyad count, the same for every count (default 20)")
     p.add_argument("--seed", type=seed, default=1, help="base random seed, 0 or more (default 1)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1,
+    p.add_argument("--workers", "-w", type=workers, default=1,
                    help="Dask worker processes; 1 (default) runs in this process, which is fast enough for most "
                         "scenarios (a capacity-only replication of a county takes tens of milliseconds)")
     p.add_argument("--county", action="append", default=None, metavar="NAME",
                    help="size only this county (repeatable; default: every county)")
     p.add_argument("--out", "-o", default=None,
-                   help="write staffing.csv and manifest.json to this folder (created or replaced once done)")
+                   help="write staffing.csv and manifest.json to this folder (created or replaced once done; an "
+                        "existing one must be empty or hold start-sim results)")
 
 
 def main(args: argparse.Namespace) -> int:
     from start_sim.analyses.staffing import parse_target, size_staffing
     from start_sim.inputs.files import load_scenario
+    from start_sim.outputs.writers import write_sizing
 
     try:
         targets = [parse_target(t) for t in args.target]
     except ValueError as exc:
         return fail(exc)
-    try:
-        scenario = load_scenario(args.scenario)
-    except ScenarioError as exc:
-        return fail(exc)
+    scenario = load_scenario(args.scenario)
     if args.county:
         names = [c.name for c in scenario.counties]
         unknown = [n for n in args.county if n not in names]
@@ -71,24 +70,19 @@ def main(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return fail(exc)
     out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        return fail(f"--out {out} is a file, not a folder; give a folder (it is created or replaced)")
-    try:
-        sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
-                               workers=args.workers)
-    except ScenarioError as exc:
-        return fail(exc)
-    except KeyboardInterrupt:
-        return fail("interrupted; nothing written", 130)
-    print_sizing(sizing)
-    if out is not None:
-        from start_sim.outputs.writers import write_sizing
-
+    with output_folder(out, "size") if out is not None else nullcontext():
         try:
-            write_sizing(sizing, out)
-        except OSError as exc:
-            return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
-        print(f"staffing table written to {out / 'staffing.csv'}")
+            sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
+                                   workers=args.workers)
+        except KeyboardInterrupt:
+            return fail("interrupted; nothing written", 130)
+        print_sizing(sizing)
+        if out is not None:
+            try:
+                write_sizing(sizing, out)
+            except OSError as exc:
+                return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
+            print(f"staffing table written to {out / 'staffing.csv'}")
     return 0
 
 

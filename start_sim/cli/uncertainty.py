@@ -9,20 +9,21 @@ import os
 import sys
 from pathlib import Path
 
-from start_sim.cli.common import console, fail, fmt, positive_int, seed
+from start_sim.cli.common import (
+    console,
+    fail,
+    fmt,
+    number,
+    output_folder,
+    positive_int,
+    scheduler_address,
+    seed,
+    whole,
+    workers,
+)
 from start_sim.core.errors import ScenarioError
 
 HELP = "PSA and benefit-cost analysis: savings distribution, tornado, Morris indices, $2.22 check"
-
-
-def _nonneg(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not v >= 0:
-        raise argparse.ArgumentTypeError(f"{v} is not allowed: give 0 or more")
-    return v
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,69 +32,75 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--posterior", default=None,
                    help="posterior draws CSV (e.g. calibration/kentucky_posterior.csv); none = effects fixed")
     p.add_argument("--seed", type=seed, default=1, help="random seed (default 1)")
-    p.add_argument("--workers", "-w", type=positive_int, default=1, help="Dask worker processes (1 = serial)")
-    p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
+    p.add_argument("--workers", "-w", type=workers, default=1, help="Dask worker processes (1 = serial)")
+    p.add_argument("--scheduler", type=scheduler_address, default=None,
+                   help="address of an existing Dask scheduler (tcp://host:8786)")
     p.add_argument("--perspective", choices=("agency", "state"), default="agency",
                    help="agency: child welfare only; state: also START's extra treatment cost")
-    p.add_argument("--discount-rate", type=_nonneg, default=None, help="real discount rate per year (default: scenario)")
-    p.add_argument("--horizon-years", type=_nonneg, default=None,
-                   help="years of care cost counted after each referral (default: the scenario's runout_years)")
-    p.add_argument("--runout-years", type=_nonneg, default=None,
-                   help="simulate this run-out instead of the scenario's (needed for horizons beyond it)")
-    p.add_argument("--cost-sd-scale", type=_nonneg, default=1.0, help="scale of cost sds (0 = costs fixed)")
-    p.add_argument("--tornado-replications", type=positive_int, default=2, help="replications per tornado point")
-    p.add_argument("--morris-trajectories", type=int, default=8, help="Morris trajectories (0 = skip)")
-    p.add_argument("--out", "-o", default=None, help="output folder (default results/uncertainty)")
+    p.add_argument("--discount-rate", type=number(0, 1, "0.03"), default=None,
+                   help="real discount rate per year, 0 to 1 (default: scenario)")
+    p.add_argument("--horizon-years", type=number(0, 100, "10"), default=None,
+                   help="years of care cost counted after each referral, 0 to 100 (default: the scenario's "
+                        "runout_years)")
+    p.add_argument("--runout-years", type=number(0, 100, "10"), default=None,
+                   help="simulate this run-out instead of the scenario's, 0 to 100 (needed for horizons beyond it)")
+    p.add_argument("--cost-sd-scale", type=number(0, 10, "1"), default=1.0,
+                   help="scale of cost sds, 0 to 10 (0 = costs fixed)")
+    p.add_argument("--tornado-replications", type=whole(1, 10_000), default=2, help="replications per tornado point")
+    p.add_argument("--morris-trajectories", type=whole(0, 10_000), default=8, help="Morris trajectories (0 = skip)")
+    p.add_argument("--out", "-o", default=None,
+                   help="output folder, created or replaced once done; an existing one must be empty or hold "
+                        "start-sim results (default results/uncertainty)")
 
 
 def main(args: argparse.Namespace) -> int:
+    """Bad input stops before the analysis; the folder is built aside and moved into place, with a manifest."""
     from start_sim.analyses.bca import Options
     from start_sim.analyses.uncertainty import uncertainty
-    from start_sim.outputs.uncertainty_report import render_html, tornado_figure
     from start_sim.inputs.files import load_scenario
     from start_sim.inputs.posterior import load_posterior
+    from start_sim.outputs.writers import write_uncertainty
 
-    try:
-        scenario = load_scenario(args.scenario)
-        if args.runout_years is not None:
-            scenario = scenario.with_changes({"runout_years": args.runout_years})
-    except ScenarioError as exc:
-        return fail(exc)
+    scenario = load_scenario(args.scenario)
+    if args.runout_years is not None:
+        scenario = scenario.with_changes({"runout_years": args.runout_years})
     posterior = None
     if args.posterior:
         try:
             posterior = load_posterior(args.posterior)
+        except ScenarioError as exc:
+            return fail(exc)
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            return fail(f"cannot read the posterior {args.posterior}: {getattr(exc, 'strerror', None) or exc}; it "
+                        f"must be a CSV of draws, one column per parameter path, as start-sim calibrate writes")
+        if posterior.empty or not len(posterior.columns):
+            return fail(f"the posterior {args.posterior} has no draws; give a posterior.csv written by "
+                        f"start-sim calibrate, or leave --posterior out to keep the effects fixed")
+        try:
             scenario.with_changes({k: float(posterior[k].iloc[0]) for k in posterior.columns})
-        except (OSError, ValueError, KeyError) as exc:
-            return fail(f"cannot use posterior {args.posterior}: {exc}")
         except ScenarioError as exc:
             return fail(f"posterior {args.posterior} does not fit the scenario: {exc}")
+        except (ValueError, TypeError) as exc:
+            return fail(f"the posterior {args.posterior} holds a value that is not a number ({exc}); every column "
+                        f"must be numbers")
     if args.horizon_years is not None and args.horizon_years > scenario.runout_years:
         return fail(f"--horizon-years {args.horizon_years:g} exceeds the run-out ({scenario.runout_years:g} years); "
                     "add --runout-years")
     out = Path(args.out) if args.out else Path("results") / "uncertainty"
-    if out.exists() and not out.is_dir():
-        return fail(f"--out {out} is a file, not a folder")
     opts = Options(args.discount_rate, args.horizon_years, args.perspective)
     say = lambda msg: print(f"uncertainty: {msg}", file=sys.stderr, flush=True)
-    try:
-        res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale, options=opts,
-                          tornado_replications=args.tornado_replications,
-                          morris_trajectories=args.morris_trajectories, workers=args.workers,
-                          scheduler=args.scheduler, progress=say)
-    except KeyboardInterrupt:
-        return fail("interrupted; nothing written", 130)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        res.draws.to_csv(out / "psa.csv", index=False)
-        res.summary().to_csv(out / "summary.csv", index=False)
-        res.tornado.to_csv(out / "tornado.csv", index=False)
-        res.morris.to_csv(out / "morris.csv", index=False)
-        res.ratio_table.to_csv(out / "ratio_2_22.csv", index=False)
-        tornado_figure(res.tornado, res.point["net_savings"], out / "tornado.png")
-        (out / "report.html").write_text(render_html(res))
-    except OSError as exc:
-        return fail(f"cannot write to {out}: {exc}", 1)
+    with output_folder(out, "uncertainty"):
+        try:
+            res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale,
+                              options=opts, tornado_replications=args.tornado_replications,
+                              morris_trajectories=args.morris_trajectories, workers=args.workers,
+                              scheduler=args.scheduler, progress=say)
+        except KeyboardInterrupt:
+            return fail("interrupted; nothing written", 130)
+        try:
+            write_uncertainty(res, out)
+        except OSError as exc:
+            return fail(f"cannot write to {out}: {exc.strerror or exc}; nothing written", 1)
     _print(res)
     print(f"results written to {os.fspath(out)}/")
     return 0

@@ -12,7 +12,6 @@ is kept as it arrives, so an interrupted comparison resumes where it stopped.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from start_sim.core.errors import RunError
 from start_sim.core.stats import paired_difference
 from start_sim.experiments.executor import Progress
 from start_sim.experiments.grid import simulate_grid
+from start_sim.experiments.manifests import need, read_manifest
 from start_sim.experiments.precision import ReplicationsRule
 from start_sim.experiments.results import Results
 from start_sim.experiments.workfolder import WorkFolder, work_plan
@@ -123,9 +123,9 @@ def manifest(cmp: Comparison) -> dict:
 def read(folder: str | Path) -> Comparison:
     """A comparison written by :func:`write` (family rows left out)."""
     folder = Path(folder)
-    m = json.loads((folder / "manifest.json").read_text())
+    m = read_manifest(folder)
     if m.get("kind") != "compare":
-        raise RunError(f"{folder} does not hold a comparison")
-    results = {name: Results.read(folder / "scenarios" / name) for name in m["scenarios"]}
+        raise RunError(f"{folder} does not hold a comparison (start-sim compare writes one)")
+    results = {name: Results.read(folder / "scenarios" / name) for name in need(m, "scenarios", dict, folder)}
     extra = {"replications_rule": m["replications_rule"]} if m.get("replications_rule") else {}
     return Comparison(results, extra)

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
+from start_sim.core.errors import RunError
+
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: replications finished (resumed ones included) and planned."""
 
@@ -51,7 +53,12 @@ class Executor:
         from dask.distributed import Client, LocalCluster
 
         if self.scheduler is not None:
-            self.client = Client(self.scheduler)
+            try:
+                self.client = Client(self.scheduler)
+            except (OSError, TimeoutError, ValueError, TypeError) as exc:
+                raise RunError(f"--scheduler {self.scheduler}: cannot connect to a Dask scheduler there "
+                               f"({type(exc).__name__}: {exc}); check the address (e.g. tcp://host:8786) and "
+                               f"that the scheduler is running, or leave --scheduler out to use this machine") from None
             return
         n = self.workers if self.kind == "dask" else min(self.workers, tasks)
         self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",

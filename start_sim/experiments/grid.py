@@ -60,9 +60,8 @@ def simulate_grid(
     resumed = 0
     if work is not None:
         for name in scenarios:
-            for i in work.finished(name):
-                have[name][i] = decode(work.load(name, i))
-                resumed += 1
+            have[name] = work.records(name, scenarios[name], seed)
+            resumed += len(have[name])
     target = rule.first_target if auto else replications
     if auto:  # resumed replications count toward the first batch
         target = max(target, min((len(h) for h in have.values()), default=0))

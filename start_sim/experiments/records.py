@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,25 +15,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from start_sim.core.errors import RunError
+from start_sim.core.errors import RunError, ScenarioError
 from start_sim.inputs.schema import Scenario
 from start_sim.metrics.kpis import ReplicationOutput, summarise
 from start_sim.sim.replication import simulate
 
-RECORD_FORMAT = 2  # 2: with county KPIs and the budget view
+RECORD_FORMAT = 3  # 2: with county KPIs and the budget view; 3: with the scenario hash
 
 
+class ReplicationFailed(Exception):
+    """A replication that raised: carries its scenario, replication and seed so that the
+    message can say which one (``user`` when the scenario's values caused it, e.g. an overflow)."""
+
+    def __init__(self, scenario: str, replication: int, seed: int, cause: str, user: bool = False):
+        self.scenario, self.replication, self.seed, self.cause, self.user = scenario, replication, seed, cause, user
+        super().__init__(f"scenario {scenario!r}, replication {replication}, seed {seed}: {cause}")
+
+    def __reduce__(self):  # rebuilt from its fields when a Dask worker sends it back
+        return (type(self), (self.scenario, self.replication, self.seed, self.cause, self.user))
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
     """Simulate both arms of every county for one replication and summarise it."""
     return summarise(scenario, simulate(scenario, seed, replication), replication)
 
 
-def encode(out: ReplicationOutput, seed: int) -> bytes:
-    """A replication's outputs as gzipped JSON, tables as columns + rows."""
+def encode(out: ReplicationOutput, seed: int, scenario_sha: str) -> bytes:
+    """A replication's outputs as gzipped JSON, tables as columns + rows, with the seed and
+    scenario hash it was simulated with (checked when a run resumes from it)."""
     doc = {
         "format": RECORD_FORMAT,
         "seed": seed,
+        "scenario_sha256": scenario_sha,
         "replication": out.kpis["replication"],
         "kpis": out.kpis,
         "timeseries": _table(out.timeseries),
@@ -60,9 +73,11 @@ def _plain(x: Any) -> Any:
 
 @dataclass
 class Record:
-    """One replication, decoded: KPIs and its two tables."""
+    """One replication, decoded: KPIs and its two tables, and the run it belongs to."""
 
     replication: int
+    seed: int
+    scenario_sha: str
     kpis: dict[str, float]
     timeseries: pd.DataFrame
     families: pd.DataFrame
@@ -71,6 +86,14 @@ class Record:
 
 
 def decode(data: bytes) -> Record:
+    """A record from :func:`encode`; raises ``RunError`` if it is damaged or truncated."""
+    try:
+        return _decode(data)
+    except (OSError, EOFError, zlib.error, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise RunError(f"damaged or truncated ({type(exc).__name__}: {exc})") from None
+
+
+def _decode(data: bytes) -> Record:
     doc = json.loads(gzip.decompress(data))
     if doc.get("format") != RECORD_FORMAT:
         raise RunError(f"replication record format {doc.get('format')!r} is not {RECORD_FORMAT}")
@@ -80,18 +103,30 @@ def decode(data: bytes) -> Record:
     fams.insert(0, "replication", i)
     counties = pd.DataFrame(doc["county_kpis"]["data"], columns=doc["county_kpis"]["columns"])
     budget = pd.DataFrame(doc["budget"]["data"], columns=doc["budget"]["columns"])
-    return Record(i, doc["kpis"], ts, fams, counties, budget)
+    return Record(int(i), int(doc["seed"]), str(doc["scenario_sha256"]), doc["kpis"], ts, fams, counties, budget)
 
 
 def simulate_chunk(scenario: Scenario, name: str, seed: int, replications: Sequence[int]) -> list[tuple]:
-    """The task run by an executor: ``(name, replication, record, seconds)`` for each replication."""
+    """The task run by an executor: ``(name, replication, record, seconds)`` for each replication.
+
+    A replication that raises becomes :class:`ReplicationFailed` naming it (bad input stays
+    ``ScenarioError``); numeric overflow comes from extreme values of the scenario."""
+    sha = scenario_hash(scenario)
     out = []
     for i in replications:
         t0 = time.perf_counter()
-        data = encode(run_replication(scenario, seed, i), seed)
+        try:
+            data = encode(run_replication(scenario, seed, i), seed, sha)
+        except ScenarioError:
+            raise
+        except ArithmeticError as exc:
+            raise ReplicationFailed(name, i, seed, f"the numbers grew too large or undefined ({type(exc).__name__}: "
+                                    f"{exc}); some values of the scenario (rates, means, sds of its distributions) "
+                                    f"are too extreme: make them smaller", user=True) from None
+        except Exception as exc:
+            raise ReplicationFailed(name, i, seed, f"{type(exc).__name__}: {exc}") from exc
         out.append((name, i, data, time.perf_counter() - t0))
     return out
-
 
 
 def scenario_hash(scenario: Scenario) -> str:

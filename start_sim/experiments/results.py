@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ import pandas as pd
 from start_sim.core.errors import RunError
 from start_sim.core.stats import mean_ci
 from start_sim.core.version import __version__
+from start_sim.experiments.manifests import REWRITE, need, read_manifest, read_table
 from start_sim.experiments.records import Record, scenario_hash
 from start_sim.inputs.schema import Scenario
 from start_sim.metrics.registry import METRICS
@@ -77,15 +77,20 @@ class Results:
     def read(cls, folder: str | Path, families: bool = False) -> Results:
         """Results written by :func:`start_sim.outputs.writers.write_run` (family rows only if ``families``: they are large)."""
         folder = Path(folder)
-        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest = read_manifest(folder)
         if manifest.get("kind", "run") != "run":
-            raise RunError(f"{folder} holds a {manifest.get('kind')}, not the results of one run")
-        scenario = Scenario.model_validate(manifest["scenario"])
-        fams = pd.read_csv(folder / "families.csv") if families else pd.DataFrame()
+            raise RunError(f"{folder} holds the results of start-sim {manifest.get('kind')}, not of one run")
+        try:
+            scenario = Scenario.model_validate(need(manifest, "scenario", dict, folder))
+        except ValueError as exc:
+            raise RunError(f"{folder / 'manifest.json'}: its 'scenario' entry is not a valid scenario ({exc}); "
+                           f"{REWRITE}") from None
+        seed = need(manifest, "seed", int, folder)
+        fams = read_table(folder, "families.csv") if families else pd.DataFrame()
         extra = {"replications_rule": manifest["replications_rule"]} if manifest.get("replications_rule") else {}
-        return cls(scenario, manifest["seed"], pd.read_csv(folder / "kpis.csv"), pd.read_csv(folder / "timeseries.csv"),
-                   fams, source=manifest.get("scenario_file", ""), extra=extra,
-                   county_kpis=pd.read_csv(folder / "county_kpis.csv"), budget=pd.read_csv(folder / "budget.csv"))
+        return cls(scenario, seed, read_table(folder, "kpis.csv"), read_table(folder, "timeseries.csv"),
+                   fams, source=str(manifest.get("scenario_file", "")), extra=extra,
+                   county_kpis=read_table(folder, "county_kpis.csv"), budget=read_table(folder, "budget.csv"))
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

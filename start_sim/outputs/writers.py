@@ -1,21 +1,22 @@
-"""Results folders on disk: the tables, the manifest, the figures and report.html of a run."""
+"""Results folders on disk: the tables, the manifest, the figures and report.html of each
+command, built aside and moved into place by :func:`start_sim.outputs.folders.replace_folder`."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from start_sim.analyses.calibration import CalibrationResult
 from start_sim.analyses.staffing import Sizing
+from start_sim.analyses.uncertainty import UncertaintyResult
 from start_sim.core.version import __version__
 from start_sim.experiments.compare import Comparison
 from start_sim.experiments.compare import manifest as comparison_manifest
 from start_sim.experiments.results import Results
+from start_sim.outputs.folders import replace_folder
 
 
 def write_run_files(results: Results, folder: Path, report: bool = True) -> None:
@@ -39,22 +40,6 @@ def write_run(results: Results, out: str | Path, plots: bool = True) -> Path:
     """Write CSVs, manifest, figures and report.html to ``out`` (built in a temporary
     folder beside it, then moved into place, so ``out`` is never half-written)."""
     return replace_folder(out, lambda tmp: write_run_files(results, tmp, report=plots))
-
-
-def replace_folder(out: str | Path, fill: Callable[[Path], None]) -> Path:
-    """Build a folder with ``fill(tmp)`` beside ``out``, then put it in place of ``out``."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        fill(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
 
 
 def write_comparison(cmp: Comparison, out: str | Path, report: bool = True) -> Path:
@@ -86,10 +71,52 @@ def write_sizing(sizing: Sizing, out: str | Path) -> Path:
         tmp.mkdir(parents=True, exist_ok=True)
         sizing.table().to_csv(tmp / "staffing.csv", index=False)
         manifest = {
-            "command": "size", "targets": [t.text for t in sizing.targets], "replications": sizing.replications,
+            "kind": "size", "package": "start-sim", "command": "size", "targets": [t.text for t in sizing.targets],
+            "replications": sizing.replications,
             "seed": sizing.seed, "version": __version__, "scenario": sizing.scenario.to_dict(),
             "hiring_schedule": [c.note() for c in sizing.counties], "skipped": sizing.skipped,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+    return replace_folder(out, fill)
+
+
+def write_calibration_folder(res: CalibrationResult, out: str | Path, scenario_source: str | Path,
+                             fragment: str | Path | None = None) -> Path:
+    """A calibration folder (fit, posterior, particles, evaluations, calibrated.toml, report.html
+    and ``manifest.json``), built aside and moved into place; returns the fragment's path."""
+    from start_sim.outputs.calibration_report import write_calibration
+
+    out = Path(out)
+
+    def fill(tmp: Path) -> None:
+        write_calibration(res, tmp, scenario_source, fragment)
+        manifest = {"kind": "calibrate", "package": "start-sim", "version": __version__,
+                    "scenario_file": os.fspath(scenario_source), "targets_file": res.target_set.source,
+                    "seed": res.info.get("seed"), "replications": res.info.get("replications"),
+                    "best_deviance": res.best_deviance, "ess": res.ess, "best": res.best}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=float))
+
+    replace_folder(out, fill)
+    return Path(fragment) if fragment else out / "calibrated.toml"
+
+
+def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
+    """An uncertainty folder (psa, summary, tornado, morris and ratio tables, tornado.png,
+    report.html and ``manifest.json``), built aside and moved into place."""
+    from start_sim.outputs.uncertainty_report import render_html, tornado_figure
+
+    def fill(tmp: Path) -> None:
+        res.draws.to_csv(tmp / "psa.csv", index=False)
+        res.summary().to_csv(tmp / "summary.csv", index=False)
+        res.tornado.to_csv(tmp / "tornado.csv", index=False)
+        res.morris.to_csv(tmp / "morris.csv", index=False)
+        res.ratio_table.to_csv(tmp / "ratio_2_22.csv", index=False)
+        tornado_figure(res.tornado, res.point["net_savings"], tmp / "tornado.png")
+        (tmp / "report.html").write_text(render_html(res), encoding="utf-8")
+        manifest = {"kind": "uncertainty", "package": "start-sim", "version": __version__,
+                    "scenario_name": res.scenario.name, "perspective": res.options.perspective,
+                    "info": res.info, "scenario": res.scenario.to_dict()}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
 
     return replace_folder(out, fill)
