@@ -12,7 +12,8 @@ import pytest
 import start_sim as ss
 from start_sim import cli
 from start_sim.experiments.compare import compare
-from start_sim.outputs.report import COMPARE_FIGURES, RUN_FIGURES, source_keys, sources
+from start_sim.outputs.report import COMPARE_FIGURES, RUN_FIGURES
+from start_sim.outputs.sources import source_keys, sources
 from start_sim.outputs.writers import write_comparison, write_run
 
 PNG = b"\x89PNG\r\n\x1a\n"
