@@ -4,6 +4,7 @@ value is shown in a message (as it would be written in TOML)."""
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
 from typing import Any
 
@@ -92,6 +93,7 @@ def show(value: Any) -> str:
 
 
 def toml_text(value: Any) -> str:
+    """A value as TOML text (dates and times as TOML writes them, not ``datetime.date(...)``)."""
     if value is None:
         return "(none)"
     if isinstance(value, bool):
@@ -102,4 +104,6 @@ def toml_text(value: Any) -> str:
         return "{" + ", ".join(f"{k} = {toml_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_text(v) for v in value) + "]"
+    if isinstance(value, datetime.date | datetime.time):  # as written in TOML: 2024-06-01, 07:30:00
+        return value.isoformat()
     return repr(value)

@@ -7,15 +7,14 @@ file reached by ``extends``, the message names that file too.
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from start_sim.core.dotted import Origin, merge, show
 from start_sim.core.errors import ScenarioError
 from start_sim.inputs.messages import validate_as
+from start_sim.inputs.reading import near_files, read_toml
 from start_sim.inputs.schema import Scenario
 
 
@@ -62,7 +61,7 @@ def _read_merged(path: Path, chain: tuple[Path, ...], origin: Origin) -> dict[st
         )
     parent_path = Path(os.path.normpath(path.parent / parent))
     if not parent_path.is_file():
-        near = _near_files(parent_path)
+        near = near_files(parent_path)
         raise ScenarioError(
             f'extends = "{parent}" is not allowed: no such file ({parent_path}); give a path relative to the folder '
             f"of this file{near}",
@@ -79,37 +78,8 @@ def _read_merged(path: Path, chain: tuple[Path, ...], origin: Origin) -> dict[st
     return merge(base, data, origin, str(path))
 
 
+SCENARIO_FILE = "a scenario .toml file, e.g. scenarios/kentucky.toml"
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
-    if path.is_dir():
-        raise ScenarioError("this is a folder; give a scenario .toml file, e.g. scenarios/kentucky.toml", file=str(path))
-    if not path.is_file():
-        near = _near_files(path)
-        raise ScenarioError(
-            f"file not found; give a scenario .toml file, e.g. scenarios/kentucky.toml{near}", file=str(path)
-        )
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            f"not UTF-8 text (byte {exc.start}); a scenario is a TOML text file saved as UTF-8", file=str(path)
-        ) from None
-    except OSError as exc:
-        raise ScenarioError(f"cannot be read: {exc.strerror or exc}", file=str(path)) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(
-            f"malformed TOML: {exc}; see https://toml.io for the syntax (strings in quotes, one key = value per line, "
-            "[table] and [[counties]] headers)",
-            file=str(path),
-        ) from None
-
-
-def _near_files(path: Path) -> str:
-    """'; did you mean ...?' naming a TOML file in the same folder with a similar name, if any."""
-    folder = path.parent
-    if not folder.is_dir():
-        return ""
-    names = sorted(p.name for p in folder.glob("*.toml"))
-    near = difflib.get_close_matches(path.name, names, n=1, cutoff=0.8)
-    return f"; did you mean '{folder / near[0]}'?" if near else ""
+    return read_toml(path, SCENARIO_FILE)

@@ -4,10 +4,15 @@ command reads input files through one place."""
 
 from __future__ import annotations
 
+import difflib
 import math
-import tomllib
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass
 from pathlib import Path
+from typing import Any
+
+from start_sim.core.dotted import show
+from start_sim.core.errors import ScenarioError
+from start_sim.inputs.reading import read_toml
 
 
 @dataclass(frozen=True)
@@ -105,27 +110,120 @@ class TargetSet:
         return tuple(t for t in self.targets if t.kind != "check")
 
 
+TARGETS_FILE = "a calibration targets .toml file, e.g. calibration/targets.toml"
+KINDS = ("rate", "mean", "at_least", "check")
+TEXT_KEYS = ("id", "name", "kpi", "arm", "kind", "population", "source")
+
+
 def load_targets(path: str | Path) -> TargetSet:
-    """Read a targets file (see ``calibration/targets.toml``)."""
-    data = tomllib.loads(Path(path).read_text())
-    params = tuple(
-        Parameter(p, float(v["low"]), float(v["high"]), float(v.get("default", (v["low"] + v["high"]) / 2)),
-                  str(v.get("drives", "")))
-        for p, v in data.get("parameters", {}).items()
-    )
-    fields = set(CalibrationTarget.__dataclass_fields__)
-    targets = []
-    for t in data.get("targets", []):
-        unknown = set(t) - fields
-        if unknown:
-            raise ValueError(f"{path}: target {t.get('id')} has unknown keys {sorted(unknown)}")
-        targets.append(CalibrationTarget(**t))
-    for t in targets:
-        if t.kind not in ("rate", "mean", "at_least", "check"):
-            raise ValueError(f"{path}: target {t.id} has kind {t.kind!r}; use rate, mean, at_least or check")
-        if t.kind in ("rate", "at_least") and not t.n > 0:
-            raise ValueError(f"{path}: target {t.id} ({t.kind}) needs n > 0")
-        if t.kind == "mean" and not t.sd > 0:
-            raise ValueError(f"{path}: target {t.id} (mean) needs sd > 0")
-    sset = {k: v for k, v in data.get("calibration", {}).items() if k in Settings.__dataclass_fields__}
-    return TargetSet(params, tuple(targets), Settings(**sset), str(path))
+    """Read a targets file (see ``calibration/targets.toml``); every problem in it is one
+    :class:`ScenarioError` naming the file, the key, the value and what is allowed."""
+    path = Path(path)
+    data = read_toml(path, TARGETS_FILE)
+    problems: list[str] = []
+    _unknown(data, ("calibration", "parameters", "targets"), "(top level)", problems)
+    params = _parameters(data.get("parameters"), problems)
+    targets = _targets(data.get("targets"), problems)
+    settings = _settings(data.get("calibration", {}), problems)
+    if problems:
+        head = "invalid targets file" if len(problems) == 1 else f"invalid targets file ({len(problems)} problems)"
+        raise ScenarioError(f"{head}: " + "; ".join(problems), file=str(path), problems=problems)
+    return TargetSet(params, targets, settings, str(path))
+
+
+def _unknown(table: dict[str, Any], allowed: tuple[str, ...], where: str, problems: list[str]) -> None:
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{near[0]}'?" if near else ""
+            problems.append(f"{where}: {key} is not a known key (allowed here: {', '.join(allowed)}){hint}")
+
+
+def _number(value: Any, where: str, problems: list[str], whole: bool = False) -> float | None:
+    """A finite number (a whole one if ``whole``), or None with a problem noted."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and (not whole or float(value).is_integer()):
+        return value
+    problems.append(f"{where} = {show(value)} is not allowed: must be a {'whole' if whole else 'finite'} number")
+    return None
+
+
+def _parameters(table: Any, problems: list[str]) -> tuple[Parameter, ...]:
+    if not isinstance(table, dict) or not table:
+        problems.append('[parameters] is missing or empty: give at least one free parameter, e.g. '
+                        '[parameters."placement.rate_using"] with low = 0.2 and high = 0.8')
+        return ()
+    out = []
+    for name, spec in table.items():
+        where = f"parameters.{show(name)}"
+        if not isinstance(spec, dict):
+            problems.append(f"{where} = {show(spec)} is not allowed: must be a table with low and high")
+            continue
+        _unknown(spec, ("low", "high", "default", "drives"), where, problems)
+        missing = [k for k in ("low", "high") if k not in spec]
+        if missing:
+            problems.append(f"{where}.{missing[0]} is missing: a parameter needs low and high (its uniform prior)")
+            continue
+        low, high = _number(spec["low"], f"{where}.low", problems), _number(spec["high"], f"{where}.high", problems)
+        if low is None or high is None:
+            continue
+        if not low < high:
+            problems.append(f"{where}: low = {show(low)} and high = {show(high)} are not allowed: low must be below high")
+            continue
+        default = _number(spec.get("default", (low + high) / 2), f"{where}.default", problems)
+        if default is not None and not low <= default <= high:
+            problems.append(f"{where}.default = {show(default)} is not allowed: must be from {low:g} to {high:g}")
+        out.append(Parameter(str(name), float(low), float(high), float(default or low), str(spec.get("drives", ""))))
+    return tuple(out)
+
+
+def _targets(items: Any, problems: list[str]) -> tuple[CalibrationTarget, ...]:
+    if not isinstance(items, list) or not items:
+        problems.append("[[targets]] is missing or empty: give at least one target table")
+        return ()
+    fields = CalibrationTarget.__dataclass_fields__
+    required = [k for k, f in fields.items() if f.default is MISSING]
+    out = []
+    for i, t in enumerate(items):
+        where = f"targets.{i}" + (f" (id {show(t.get('id'))})" if isinstance(t, dict) and "id" in t else "")
+        if not isinstance(t, dict):
+            problems.append(f"{where} = {show(t)} is not allowed: must be a [[targets]] table")
+            continue
+        before = len(problems)
+        _unknown(t, tuple(fields), where, problems)
+        problems += [f"{where}.{k} is missing: required" for k in required if k not in t]
+        for k, v in t.items():
+            if k in TEXT_KEYS and not isinstance(v, str):
+                problems.append(f"{where}.{k} = {show(v)} is not allowed: must be text in quotes")
+            elif k in fields and k not in TEXT_KEYS:
+                _number(v, f"{where}.{k}", problems)
+        if len(problems) > before:
+            continue
+        target = CalibrationTarget(**t)
+        if target.kind not in KINDS:
+            problems.append(f"{where}.kind = {show(target.kind)} is not allowed: allowed: {', '.join(KINDS)}")
+        elif target.kind in ("rate", "at_least") and not target.n > 0:
+            problems.append(f"{where}.n = {show(target.n)} is not allowed: a {target.kind} target needs n more than 0")
+        elif target.kind == "mean" and not target.sd > 0:
+            problems.append(f"{where}.sd = {show(target.sd)} is not allowed: a mean target needs sd more than 0")
+        else:
+            out.append(target)
+    return tuple(out)
+
+
+def _settings(table: Any, problems: list[str]) -> Settings:
+    if not isinstance(table, dict):
+        problems.append(f"calibration = {show(table)} is not allowed: must be a [calibration] table")
+        return Settings()
+    fields = Settings.__dataclass_fields__
+    _unknown(table, tuple(fields), "calibration", problems)
+    values = {}
+    for k, v in table.items():
+        if k in fields:
+            whole = fields[k].type == "int"
+            x = _number(v, f"calibration.{k}", problems, whole=whole)
+            if x is not None and x < 0:
+                problems.append(f"calibration.{k} = {show(v)} is not allowed: must be 0 or more")
+            elif x is not None:
+                values[k] = int(x) if whole else float(x)
+    return Settings(**values)
