@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from scipy import stats  # noqa: E402
 
+from start_sim.core.stats import half_width, t_quantile
 from start_sim.metrics.registry import METRICS
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ MONTHS_PER_YEAR = 12
 
 @contextmanager
 def style():
+    """The package's figure style, for the figures drawn inside the ``with`` block."""
     with plt.rc_context(STYLE):
         yield
 
@@ -78,7 +79,7 @@ def band(ax: plt.Axes, by: pd.DataFrame, label: str, color: str, scale: float = 
     ax.plot(x, mean, color=color, label=label, lw=1.6)
     n = v.shape[1]
     if n > 1:
-        half = stats.t.ppf(0.975, n - 1) * np.nanstd(v, axis=1, ddof=1) / math.sqrt(n)
+        half = t_quantile(n) * np.nanstd(v, axis=1, ddof=1) / math.sqrt(n)
         ax.fill_between(x, mean - half, mean + half, color=color, alpha=0.35, lw=0)
         ax.fill_between(x, np.nanpercentile(v, 5, axis=1), np.nanpercentile(v, 95, axis=1), color=color,
                         alpha=0.12, lw=0)
@@ -104,10 +105,9 @@ def caseload_plot(results: Results | Mapping[str, Results]) -> Figure:
             color = COLORS[k % len(COLORS)]
             tag = f"{name}: " if len(many) > 1 else ""
             band(ax1, _by_month(res.timeseries, "caseload"), f"{tag}open START cases", color)
-            if "slots" in res.timeseries:
-                slots = _by_month(res.timeseries, "slots").mean(axis=1)
-                ax1.step(slots.index / MONTHS_PER_YEAR, slots, where="post", color=color, ls="--", lw=1,
-                         label=f"{tag}caseload slots (mean)")
+            slots = _by_month(res.timeseries, "slots").mean(axis=1)
+            ax1.step(slots.index / MONTHS_PER_YEAR, slots, where="post", color=color, ls="--", lw=1,
+                     label=f"{tag}caseload slots (mean)")
             band(ax2, _by_month(res.timeseries, "waitlist"), f"{tag}waiting for a dyad", color)
         title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
         ax1.set_title(f"{title}: START caseload ({_reps(many)})")
@@ -132,13 +132,10 @@ def staff_plot(results: Results | Mapping[str, Results]) -> Figure:
             ts = res.timeseries
             tag = f"{name}: " if len(many) > 1 else ""
             base = COLORS[k % len(COLORS)]
-            if "caseworkers" in ts:
-                band(ax1, _by_month(ts, "caseworkers"), f"{tag}caseworkers", base)
-                band(ax1, _by_month(ts, "mentor_fte"), f"{tag}mentors (FTE)", base if len(many) > 1 else "tab:green")
-                ax1.lines[-1].set_linestyle("--")
-                band(ax2, _by_month(ts, "vacancies"), f"{tag}vacant posts", base)
-            elif "dyads" in ts:
-                band(ax1, _by_month(ts, "dyads"), f"{tag}dyads", base)
+            band(ax1, _by_month(ts, "caseworkers"), f"{tag}caseworkers", base)
+            band(ax1, _by_month(ts, "mentor_fte"), f"{tag}mentors (FTE)", base if len(many) > 1 else "tab:green")
+            ax1.lines[-1].set_linestyle("--")
+            band(ax2, _by_month(ts, "vacancies"), f"{tag}vacant posts", base)
         title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
         ax1.set_title(f"{title}: START staff in post ({_reps(many)})")
         ax1.set_ylabel("full-time equivalents")
@@ -198,8 +195,6 @@ def costs_plot(results: Results | Mapping[str, Results]) -> Figure:
         fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True)
         for k, (name, res) in enumerate(many.items()):
             ts = res.timeseries
-            if "program_cost_cum" not in ts:
-                continue
             tag = f"{name}: " if len(many) > 1 else ""
             program = _by_month(ts, "program_cost_cum")
             avoided = _by_month(ts, "placement_cost_cum_usual") - _by_month(ts, "placement_cost_cum_start")
@@ -236,7 +231,7 @@ def savings_plot(results: Results | Mapping[str, Results]) -> Figure:
                 continue
             color = COLORS[k % len(COLORS)]
             mean = float(v.mean())
-            half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)) if len(v) > 1 else 0.0
+            half = half_width(v) if len(v) > 1 else 0.0
             ax.hist(v, bins=bins, color=color, alpha=0.5 if len(many) > 1 else 0.75, edgecolor="white",
                     label=f"{name}: mean {mean:.2f} (95% CI {mean - half:.2f} to {mean + half:.2f})")
             ax.axvline(mean, color=color, lw=1.6)
