@@ -60,6 +60,11 @@ def _many(results: Results | Mapping[str, Results]) -> dict[str, Results]:
     return {results.scenario.name: results}
 
 
+def _title(results: Mapping[str, Results]) -> str:
+    """The scenario's name, or "Scenarios compared" for several."""
+    return next(iter(results.values())).scenario.name if len(results) == 1 else "Scenarios compared"
+
+
 def _reps(results: Mapping[str, Results]) -> str:
     n = {r.replications for r in results.values()}
     return f"{n.pop()} replications" if len(n) == 1 else "replications: " + ", ".join(
@@ -109,7 +114,7 @@ def caseload_plot(results: Results | Mapping[str, Results]) -> Figure:
             ax1.step(slots.index / MONTHS_PER_YEAR, slots, where="post", color=color, ls="--", lw=1,
                      label=f"{tag}caseload slots (mean)")
             band(ax2, _by_month(res.timeseries, "waitlist"), f"{tag}waiting for a dyad", color)
-        title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
+        title = _title(many)
         ax1.set_title(f"{title}: START caseload ({_reps(many)})")
         ax1.set_ylabel("families")
         ax1.legend(loc="lower right")
@@ -136,7 +141,7 @@ def staff_plot(results: Results | Mapping[str, Results]) -> Figure:
             band(ax1, _by_month(ts, "mentor_fte"), f"{tag}mentors (FTE)", base if len(many) > 1 else "tab:green")
             ax1.lines[-1].set_linestyle("--")
             band(ax2, _by_month(ts, "vacancies"), f"{tag}vacant posts", base)
-        title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
+        title = _title(many)
         ax1.set_title(f"{title}: START staff in post ({_reps(many)})")
         ax1.set_ylabel("full-time equivalents")
         ax1.legend(loc="lower right")
@@ -181,7 +186,7 @@ def outcomes_plot(results: Results | Mapping[str, Results]) -> Figure:
         ax.invert_yaxis()
         ax.set_xlim(0, 1)
         ax.set_xlabel("share (bars: mean; whiskers: 95% CI over replications)")
-        title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
+        title = _title(many)
         ax.set_title(f"{title}: outcomes of families served by START\nand of the same families under usual services")
         ax.legend(loc="lower right")
         ax.grid(axis="y", visible=False)
@@ -204,7 +209,7 @@ def costs_plot(results: Results | Mapping[str, Results]) -> Figure:
             if len(many) > 1:
                 ax1.lines[-1].set_linestyle("--")
             band(ax2, avoided - program, f"{tag}net savings", COLORS[k % len(COLORS)], 1e-6)
-        title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
+        title = _title(many)
         ax1.set_title(f"{title}: cumulative cost and placement cost avoided\n({_reps(many)})")
         ax1.set_ylabel("USD millions (present value)")
         ax1.legend(loc="upper left")
@@ -239,7 +244,7 @@ def savings_plot(results: Results | Mapping[str, Results]) -> Figure:
         ax.axvline(1.0, color="k", ls="--", lw=1)
         ax.annotate("break-even:\n\\$1 avoided per \\$1 spent", (1.0, 0.6), xycoords=("data", "axes fraction"),
                     xytext=(-4, 0), textcoords="offset points", fontsize=8, ha="right")
-        title = next(iter(many.values())).scenario.name if len(many) == 1 else "Scenarios compared"
+        title = _title(many)
         ax.set_title(f"{title}: placement cost avoided per \\$1 of START ({_reps(many)})")
         ax.set_xlabel("USD avoided per USD of START staff cost (present value)")
         ax.set_ylabel("replications")
