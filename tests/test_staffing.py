@@ -118,7 +118,7 @@ def test_tiny_volume_needs_one_dyad():
     (c,) = res.counties
     assert c.analytic_dyads == 1 and c.dyads == 1 and c.reached and c.levels[0][0] >= 0.9
     assert c.below is None
-    assert c.annual_cost == pytest.approx(costs.dyad_cost_per_day(sc.costs, True) * 365.25)
+    assert c.annual_cost == pytest.approx(costs.staff_cost_per_day(sc.costs, 1.0, 1.0) * 365.25)
 
 
 def test_counties_are_sized_alone_with_their_launch_and_floor():

@@ -59,11 +59,6 @@ def post_cost_per_day(c: Costs, post: Post) -> float:
     return staff_cost_per_day(c, 0.0, post.fte)
 
 
-def dyad_cost_per_day(c: Costs, with_mentor: bool) -> float:
-    """One full-time caseworker (and full-time mentor) with supervision and overhead, per day."""
-    return staff_cost_per_day(c, 1.0, 1.0 if with_mentor else 0.0)
-
-
 def staff_cost(c: Costs, posts: list[Post], horizon_days: float) -> float:
     """Present value of the START staff who were on the payroll before the horizon: pay from
     hire (training included) to leaving or the horizon, with supervision and overhead, plus
