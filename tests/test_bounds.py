@@ -126,8 +126,11 @@ def test_caseload_slots_is_the_one_count():
     sc = ss.Scenario(name="x", counties=[{"name": "A", "referrals_per_year": 10, "dyads": 3, "mentors": 1}])
     c = sc.counties[0]
     p = sc.program
-    assert sc.slots_of(c) == caseload_slots(sc, c, 3, 1) == p.caseload_cap + 2 * p.solo_caseload_cap
-    assert caseload_slots(sc, c, 4, None) == caseload_slots(sc, c, 4, 9) == 4 * p.caseload_cap
+    wf = sc.workforce_of(c)
+    assert sc.slots_of(c) == caseload_slots(p, wf, 3, 1) == p.caseload_cap + 2 * p.solo_caseload_cap
+    assert caseload_slots(p, wf, 4, None) == caseload_slots(p, wf, 4, 9) == 4 * p.caseload_cap
+    half = wf.model_copy(update={"mentor_fte": 0.5})
+    assert caseload_slots(p, half, 1, 1) == p.solo_caseload_cap + (p.caseload_cap - p.solo_caseload_cap) // 2
     assert sc.treatment_places(c) == sc.treatment.default_slots
 
 

@@ -5,10 +5,8 @@ no mentor, and how many a county's caseworkers carry together. The one place slo
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from start_sim.inputs.schema import County, Scenario
+from start_sim.inputs.tables import Program, Workforce
 
 
 def dyad_cap(full_cap: int, solo_cap: int, mentor_fte: float | None) -> int:
@@ -20,11 +18,11 @@ def dyad_cap(full_cap: int, solo_cap: int, mentor_fte: float | None) -> int:
     return solo_cap + math.floor((full_cap - solo_cap) * mentor_fte + 1e-9)
 
 
-def caseload_slots(scenario: Scenario, county: County, dyads: int, mentors: int | None) -> int:
-    """Caseload slots of ``dyads`` caseworkers of ``county``, ``mentors`` of them with a mentor
-    (None: one each; more mentors than caseworkers count as one each): the dyad cap (with the
-    county's mentor FTE) for those with a mentor, the solo cap for the rest."""
+def caseload_slots(program: Program, workforce: Workforce, dyads: int, mentors: int | None) -> int:
+    """Caseload slots of ``dyads`` caseworkers, ``mentors`` of them with a mentor (None: one each;
+    more mentors than caseworkers count as one each), under ``workforce`` (the county's, for its
+    mentor FTE): the dyad cap for those with a mentor, the solo cap for the rest."""
     paired_count = dyads if mentors is None else min(mentors, dyads)
-    p = scenario.program
-    paired = dyad_cap(p.caseload_cap, p.solo_caseload_cap, scenario.workforce_of(county).mentor_fte)
+    p = program
+    paired = dyad_cap(p.caseload_cap, p.solo_caseload_cap, workforce.mentor_fte)
     return paired_count * paired + (dyads - paired_count) * dyad_cap(p.caseload_cap, p.solo_caseload_cap, None)

@@ -15,12 +15,27 @@ from __future__ import annotations
 
 import math
 import os
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from start_sim.core.errors import ScenarioError
+from start_sim.inputs.tables import County, Program, UsualServices, Workforce
 
-if TYPE_CHECKING:
-    from start_sim.inputs.schema import County, Scenario
+
+class Scenario(Protocol):
+    """What the estimate reads of a :class:`start_sim.inputs.schema.Scenario` (a protocol, as the
+    schema calls this module from its validator)."""
+
+    name: str
+    horizon_years: float
+    runout_years: float
+    counties: list[County]
+    program: Program
+    usual: UsualServices
+
+    @property
+    def end_days(self) -> float: ...
+
+    def workforce_of(self, county: County) -> Workforce: ...
 
 PEAK_BYTES_PER_REFERRAL = 10_000
 KEPT_BYTES_PER_REFERRAL = 1_500

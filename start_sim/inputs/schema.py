@@ -115,7 +115,7 @@ class Scenario(Strict):
 
     def slots_of(self, county: County) -> int:
         """Caseload slots at launch: the dyad cap for caseworkers with a mentor, the solo cap for the rest."""
-        return caseload_slots(self, county, county.dyads, county.mentors)
+        return caseload_slots(self.program, self.workforce_of(county), county.dyads, county.mentors)
 
     @property
     def horizon_days(self) -> float:
