@@ -166,6 +166,14 @@ def output_folder(out: Path, command: str) -> Iterator[None]:
         yield
 
 
+def check_size(scenario, replications: int | str, max_replications: int) -> None:
+    """Refuse (``ScenarioError``) a run too large for this machine before simulating anything:
+    ``replications``, or ``max_replications`` under ``auto`` (the most it may keep)."""
+    from start_sim.inputs.feasibility import check_feasible
+
+    check_feasible(scenario, max_replications if replications == "auto" else replications)
+
+
 def work_folder(out: Path) -> Path:
     """Where a run keeps its finished replications until its results are written."""
     return out.with_name(out.name + ".partial")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from start_sim.cli.common import (
     add_run_options,
+    check_size,
     console,
     fail,
     fmt,
@@ -45,6 +46,8 @@ def main(args: argparse.Namespace) -> int:
         return fail("two scenario files have the same name; give each a distinct file name")
     out = Path(args.out) if args.out else Path("results") / "compare"
     rule = rule_of(args)
+    for scenario in loaded.values():
+        check_size(scenario, args.replications, args.max_replications)
     sources = {name: os.fspath(src) for name, src in zip(loaded, args.scenarios, strict=True)}
     with output_folder(out, "compare"):
         work = WorkFolder.open(work_folder(out), work_plan("compare", loaded, args.seed, sources), args.resume,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from start_sim.cli.common import (
     add_run_options,
+    check_size,
     fail,
     output_folder,
     print_budget,
@@ -46,8 +47,9 @@ def main(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     out = Path(args.out) if args.out else Path("results") / Path(args.scenario).stem
     rule = rule_of(args)
-    partial = work_folder(out)
+    check_size(scenario, args.replications, args.max_replications)
     with output_folder(out, "run"):
+        partial = work_folder(out)
         work = WorkFolder.open(partial, work_plan("run", {"run": scenario}, args.seed, {"run": args.scenario}),
                                args.resume, say=fail)
         results, status = simulate_then_write(

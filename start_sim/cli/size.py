@@ -23,7 +23,7 @@ import math
 from contextlib import nullcontext
 from pathlib import Path
 
-from start_sim.cli.common import console, fail, fmt, output_folder, positive_int, seed, workers
+from start_sim.cli.common import check_size, console, fail, fmt, output_folder, positive_int, seed, workers
 
 HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
 
@@ -70,6 +70,7 @@ def main(args: argparse.Namespace) -> int:
         except ValueError as exc:
             return fail(exc)
     out = Path(args.out) if args.out else None
+    check_size(scenario, args.replications, args.replications)
     with output_folder(out, "size") if out is not None else nullcontext():
         try:
             sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
