@@ -73,7 +73,7 @@ def mentors_for(county: County, dyads: int) -> int | None:
 
 def slots_for(scenario: Scenario, county: County, dyads: int) -> int:
     """Caseload slots of ``dyads`` caseworkers with the county's mentor ratio."""
-    return caseload_slots(scenario, county, dyads, mentors_for(county, dyads))
+    return caseload_slots(scenario.program, scenario.workforce_of(county), dyads, mentors_for(county, dyads))
 
 
 def post_availability(scenario: Scenario, county: County) -> float:
