@@ -2,8 +2,8 @@
 messages for every input file (scenario, targets, posterior).
 
 Bad scenario files live in ``tests/data/bad/`` (``bound_*``, ``cannot_end_*``,
-``infeasible_memory``, ``duplicate_county_names``, ``children_*``, ``dist_overflow``,
-``launch_after_horizon``): ``tests/test_scenario.py`` checks their messages and
+``infeasible_memory``, ``duplicate_county_names*``, ``children_*``, ``dist_overflow``,
+``dist_spread``): ``tests/test_scenario.py`` checks their messages and
 ``tests/test_cli.py`` their exit status 2 through ``start-sim run``.
 """
 
@@ -106,6 +106,13 @@ def test_one_county_launching_after_the_horizon_is_a_warning_naming_it():
         ss.Scenario(name="x", horizon_years=2, counties=[{"name": "A", "referrals_per_year": 10, "dyads": 1},
                                                          {"name": "B", "referrals_per_year": 10, "dyads": 1,
                                                           "launch_day": 800}])
+
+
+def test_every_county_launching_after_the_horizon_is_a_warning_too():
+    """The run is well defined (START's arm equals usual services); the planner is told why."""
+    with pytest.warns(ScenarioWarning, match=r"counties.0.launch_day \(county 'A'\) = 2000 is on or after"):
+        ss.Scenario(name="x", horizon_years=2, counties=[{"name": "A", "referrals_per_year": 10, "dyads": 1,
+                                                         "launch_day": 2000}])
 
 
 def test_zero_runout_is_a_warning_naming_the_field():

@@ -80,7 +80,8 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _unambiguous(self) -> Scenario:
         """Duplicate county names are an error (every per-county output is keyed by name); a launch
-        after the horizon is a warning, or an error when no county launches within it."""
+        after the horizon and a zero run-out are warnings (the run is well defined, but says less
+        than it seems to)."""
         seen: dict[str, int] = {}
         for i, c in enumerate(self.counties):
             key = c.name.strip().casefold()
@@ -91,18 +92,13 @@ class Scenario(Strict):
                 )
             seen[key] = i
         late = [i for i, c in enumerate(self.counties) if c.launch_day >= self.horizon_days]
-        where = ", ".join(f"counties.{i}.launch_day (county {self.counties[i].name!r}) = "
-                          f"{self.counties[i].launch_day:g}" for i in late)
-        if late and len(late) == len(self.counties):
-            raise ValueError(
-                f"{where}: no county launches START before the end of the horizon (day {self.horizon_days:g}, "
-                "horizon_years x 365.25), so no family counted in the results meets START; give a launch_day "
-                "before it or a longer horizon_years"
-            )
         if late:
+            where = ", ".join(f"counties.{i}.launch_day (county {self.counties[i].name!r}) = "
+                              f"{self.counties[i].launch_day:g}" for i in late)
             warnings.warn(ScenarioWarning(
-                f"{where} is on or after the end of the horizon (day {self.horizon_days:g}): no family counted in "
-                "the results meets START there, so its START and usual-services results are the same"
+                f"{where} is on or after the end of the horizon (day {self.horizon_days:g}, horizon_years x 365.25): "
+                "no family counted in the results meets START there, so its START and usual-services results are "
+                "the same; give an earlier launch_day or a longer horizon_years"
             ), stacklevel=2)
         if self.runout_years == 0:
             warnings.warn(ScenarioWarning(
