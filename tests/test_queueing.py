@@ -375,12 +375,16 @@ def test_unlimited_capacity_gives_zero_waits(policy):
 
 
 def test_launch_after_horizon_starts_nobody():
-    sc = _busy(launch_day=4 * DAYS_PER_YEAR)  # horizon is 3 years; the run goes on 1 year more
+    """A county launching after the horizon (beside one that runs START) serves nobody with START."""
+    sc = ss.Scenario(  # horizon is 3 years; the run goes on 1 year more
+        name="extreme", horizon_years=3, runout_years=1, program={"caseload_cap": 3},
+        counties=[{"name": "X", "referrals_per_year": 60, "dyads": 2, "launch_day": 4 * DAYS_PER_YEAR},
+                  {"name": "Y", "referrals_per_year": 10, "dyads": 1}])
     res = ss.run(sc, replications=2, seed=SEED)
-    k = res.kpis
+    k = res.county_kpis[res.county_kpis["county"] == "X"]
     assert (k["families_referred"] > 0).all(), "the scenario referred no family, so the test shows nothing"
     assert (k["families_started"] == 0).all(), f"families_started {k['families_started'].tolist()} before launch"
     assert (k["families_diverted"] == 0).all(), f"families_diverted {k['families_diverted'].tolist()} before launch"
-    routes = set(res.families["route"])
+    routes = set(res.families.loc[res.families["county"] == "X", "route"])
     assert routes == {"before_launch"}, f"routes before launch: {routes} (expected only 'before_launch')"
     assert (k["mean_caseload"] == 0).all(), f"mean_caseload {k['mean_caseload'].tolist()} before launch"
