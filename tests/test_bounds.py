@@ -98,6 +98,15 @@ def test_every_bound_has_its_reason_in_the_message():
                   "program": {"caseload_cap": 500}})
 
 
+@pytest.mark.parametrize("path", ["start.mentor_recovery_multiplier", "start.safety_planning_placement_multiplier",
+                                  "recovery.moud_recovery_multiplier",
+                                  "placement.reunification_multiplier_after_hearing"])
+def test_effect_multipliers_are_bounded_with_their_reason(kentucky, path):
+    """A multiplier of a million would make a family's path a step a day: refused, with why."""
+    with pytest.raises(ss.ScenarioError, match=r"must be 20 or less \(an effect that multiplies"):
+        kentucky.with_changes({path: 1e6})
+
+
 # --------------------------------------------------------------------------- no silent changes
 
 

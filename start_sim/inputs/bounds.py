@@ -43,8 +43,11 @@ DAYS_REASON = "at most 1,000,000: durations are in days, and 1,000,000 days is 2
 MAX_CV = 1000.0
 CV_REASON = "sd from 1/1,000 to 1,000 times the mean (outside it a lognormal or gamma has no usable quantiles)"
 
-MAX_STAFF_DAYS = 3650.0
-STAFF_DAYS_REASON = "mean at most 3,650 days (10 years): a post open longer is not a hiring lag"
+MAX_MULTIPLIER = 20.0
+MULTIPLIER_REASON = (
+    "at most 20: an effect that multiplies a rate twentyfold is far beyond any published effect of START, and a "
+    "larger one makes a family's simulated path a step a day"
+)
 
 MAX_PATH_RATE_PER_YEAR = 52.0
 PATH_RATE_REASON = (

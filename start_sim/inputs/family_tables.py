@@ -138,7 +138,7 @@ class Recovery(Strict):
         BySubstance(opioids=0.9, methamphetamine=0.85, alcohol=1.15, other=1.1),
         description="multiplies recovery_rate_in_treatment by substance [assumption]",
     )
-    moud_recovery_multiplier: Multiplier = Field(1.3, description="MOUD vs other modalities for opioids [assumption]")
+    moud_recovery_multiplier: Multiplier = Field(1.3, description=f"MOUD vs other modalities for opioids [assumption]; {B.MULTIPLIER_REASON}")
 
 
 class StartEffects(Strict):
@@ -149,18 +149,18 @@ class StartEffects(Strict):
     )
     mentor_support: bool = Field(True, description="the mentor effects below apply to families of dyads with a mentor")
     mentor_uptake: Probability = Field(0.92, description="share entering treatment with a mentor [assumption]")
-    mentor_recovery_multiplier: Multiplier = Field(1.5, description="on recovery_rate_in_treatment with a mentor [assumption]")
-    mentor_dropout_multiplier: Multiplier = Field(0.6, description="on dropout_rate_in_treatment with a mentor [assumption]")
+    mentor_recovery_multiplier: Multiplier = Field(1.5, description=f"on recovery_rate_in_treatment with a mentor [assumption]; {B.MULTIPLIER_REASON}")
+    mentor_dropout_multiplier: Multiplier = Field(0.6, description=f"on dropout_rate_in_treatment with a mentor [assumption]; {B.MULTIPLIER_REASON}")
     mentor_relapse_multiplier: Multiplier = Field(
-        0.4, description="on relapse rates while the case is open [assumption; hand-tuned toward T6]"
+        0.4, description=f"on relapse rates while the case is open [assumption; hand-tuned toward T6]; {B.MULTIPLIER_REASON}"
     )
     safety_planning_placement_multiplier: Multiplier = Field(
-        0.65, description="on the placement hazard while a START case is open [assumption]"
+        0.65, description=f"on the placement hazard while a START case is open [assumption]; {B.MULTIPLIER_REASON}"
     )
     surveillance_report_multiplier: Multiplier = Field(
         2.8,
         description="on the re-report hazard while a START case is open; START re-reports are higher "
-        "[Hall-2021-CYSR; size hand-tuned toward T5]",
+        f"[Hall-2021-CYSR; size hand-tuned toward T5]; {B.MULTIPLIER_REASON}",
     )
 
 
@@ -184,7 +184,7 @@ class Placement(Strict):
     )
     permanency_hearing_days: float = Field(365.0, gt=0, description="permanency hearing after this many days in care [ASFA]")
     reunification_multiplier_after_hearing: Multiplier = Field(
-        0.5, description="on reunification after the hearing if the parent is not in recovery [assumption]"
+        0.5, description=f"on reunification after the hearing if the parent is not in recovery [assumption]; {B.MULTIPLIER_REASON}"
     )
     guardianship_rate_after_hearing: RatePerYear = Field(
         0.5, description="relative placements: exit to guardianship after the hearing, per year [assumption]"

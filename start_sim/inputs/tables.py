@@ -16,7 +16,7 @@ from start_sim.inputs.distributions import Distribution, Fixed, Lognormal, Unifo
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 RatePerYear = Annotated[float, Field(ge=0.0)]
-Multiplier = Annotated[float, Field(ge=0.0)]
+Multiplier = Annotated[float, Field(ge=0.0, le=B.MAX_MULTIPLIER)]
 MODALITIES = ("outpatient", "intensive_outpatient", "residential", "moud")
 SUBSTANCES = ("opioids", "methamphetamine", "alcohol", "other")
 PLACEMENT_TYPES = ("relative", "foster", "residential")
