@@ -257,7 +257,7 @@ def test_a_failing_replication_is_an_internal_error_naming_it(tiny, tmp_path, mo
     monkeypatch.setattr("start_sim.experiments.records.run_replication", broken)
     assert cli.main(["run", str(tiny), "-n", "2", "--seed", "7", "-w", "1", "--out", str(tmp_path / "o")]) == 1
     err = err_of(capsys)
-    assert "internal error in start-sim run in scenario 'run', replication 0, seed 7: RuntimeError: state went wrong" \
+    assert "internal error in start-sim run in scenario 'tiny', replication 0, seed 7: RuntimeError: state went wrong" \
         in err and "please report it" in err, err
 
 

@@ -120,11 +120,11 @@ def simulate_chunk(scenario: Scenario, name: str, seed: int, replications: Seque
         except ScenarioError:
             raise
         except ArithmeticError as exc:
-            raise ReplicationFailed(name, i, seed, f"the numbers grew too large or undefined ({type(exc).__name__}: "
+            raise ReplicationFailed(scenario.name, i, seed, f"the numbers grew too large or undefined ({type(exc).__name__}: "
                                     f"{exc}); some values of the scenario (rates, means, sds of its distributions) "
                                     f"are too extreme: make them smaller", user=True) from None
         except Exception as exc:
-            raise ReplicationFailed(name, i, seed, f"{type(exc).__name__}: {exc}") from exc
+            raise ReplicationFailed(scenario.name, i, seed, f"{type(exc).__name__}: {exc}") from exc
         out.append((name, i, data, time.perf_counter() - t0))
     return out
 
