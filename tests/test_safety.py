@@ -234,6 +234,28 @@ def test_a_record_that_does_not_belong_is_re_simulated(bad, tiny, tmp_path, caps
     assert snapshot(out) == snapshot(clean), "the resumed run must equal the clean one byte for byte"
 
 
+def test_a_work_folder_of_the_previous_record_format_still_resumes(tiny, tmp_path, capsys):
+    """Format-2 records (no scenario hash of their own) in a format-2 work folder are reused."""
+    import gzip
+    import json
+
+    clean = tmp_path / "clean"
+    assert cli.main(["run", str(tiny), "-n", "3", "--seed", "3", "-w", "1", "--out", str(clean)]) == 0
+    doc = json.loads(gzip.decompress(_record(tiny, 3, 0)))
+    doc["format"] = 2
+    del doc["scenario_sha256"]
+    out = tmp_path / "out"
+    partial = _partial_with(tiny, out, 3, {0: gzip.compress(json.dumps(doc).encode())})
+    plan = json.loads((partial / "work.json").read_text())
+    plan["record_format"] = 2
+    (partial / "work.json").write_text(json.dumps(plan))
+    capsys.readouterr()
+    assert cli.main(["run", str(tiny), "-n", "3", "--seed", "3", "-w", "1", "--out", str(out), "--resume"]) == 0
+    captured = capsys.readouterr()
+    assert "resumed: 1 replications" in captured.out and "cannot be reused" not in captured.err, captured
+    assert snapshot(out) == snapshot(clean)
+
+
 def test_a_resume_refusal_says_what_differs_in_words(tiny, tmp_path, capsys):
     out = tmp_path / "out"
     _partial_with(tiny, out, 3, {0: _record(tiny, 3, 0)})

@@ -21,6 +21,9 @@ from start_sim.metrics.kpis import ReplicationOutput, summarise
 from start_sim.sim.replication import simulate
 
 RECORD_FORMAT = 3  # 2: with county KPIs and the budget view; 3: with the scenario hash
+READABLE_FORMATS = (2, RECORD_FORMAT)
+"""Formats :func:`decode` reads: a format-2 record has no scenario hash of its own (its work folder's
+``work.json`` vouches for the scenario), so work folders of the previous version still resume."""
 
 
 class ReplicationFailed(Exception):
@@ -77,7 +80,7 @@ class Record:
 
     replication: int
     seed: int
-    scenario_sha: str
+    scenario_sha: str | None  # None in a format-2 record (its work.json vouches for the scenario)
     kpis: dict[str, float]
     timeseries: pd.DataFrame
     families: pd.DataFrame
@@ -95,15 +98,16 @@ def decode(data: bytes) -> Record:
 
 def _decode(data: bytes) -> Record:
     doc = json.loads(gzip.decompress(data))
-    if doc.get("format") != RECORD_FORMAT:
-        raise RunError(f"replication record format {doc.get('format')!r} is not {RECORD_FORMAT}")
+    if doc.get("format") not in READABLE_FORMATS:
+        raise RunError(f"replication record format {doc.get('format')!r} is not one of {READABLE_FORMATS}")
     i = doc["replication"]
     ts = pd.DataFrame(doc["timeseries"]["data"], columns=doc["timeseries"]["columns"])
     fams = pd.DataFrame(doc["families"]["data"], columns=doc["families"]["columns"])
     fams.insert(0, "replication", i)
     counties = pd.DataFrame(doc["county_kpis"]["data"], columns=doc["county_kpis"]["columns"])
     budget = pd.DataFrame(doc["budget"]["data"], columns=doc["budget"]["columns"])
-    return Record(int(i), int(doc["seed"]), str(doc["scenario_sha256"]), doc["kpis"], ts, fams, counties, budget)
+    sha = doc.get("scenario_sha256") if doc["format"] >= 3 else None
+    return Record(int(i), int(doc["seed"]), None if sha is None else str(sha), doc["kpis"], ts, fams, counties, budget)
 
 
 def simulate_chunk(scenario: Scenario, name: str, seed: int, replications: Sequence[int]) -> list[tuple]:

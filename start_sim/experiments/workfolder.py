@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from start_sim.core.errors import RunError
-from start_sim.experiments.records import RECORD_FORMAT, Record, decode, scenario_hash
+from start_sim.experiments.records import READABLE_FORMATS, RECORD_FORMAT, Record, decode, scenario_hash
 from start_sim.inputs.schema import Scenario
 
 
@@ -117,7 +117,7 @@ def _mismatch(rec: Record, replication: int, sha: str, seed: int) -> str | None:
         return f"it holds replication {rec.replication}, not {replication}"
     if rec.seed != seed:
         return f"it was simulated with --seed {rec.seed}, not {seed} (another run wrote into this folder)"
-    if rec.scenario_sha != sha:
+    if rec.scenario_sha is not None and rec.scenario_sha != sha:
         return "it was simulated from other scenario values than this run's"
     return None
 
@@ -141,7 +141,7 @@ def _differences(stored: dict, plan: dict) -> list[str]:
             if old[name] != new[name]:
                 what = f"the scenario file {sources[name]}" if sources.get(name) else f"scenario {name!r}"
                 out.append(f"{what} has changed since that run started (or a file it extends has)")
-    if stored.get("record_format") != plan["record_format"]:
+    if stored.get("record_format") not in READABLE_FORMATS:
         out.append("it was written by another version of start-sim")
     return out
 
