@@ -393,3 +393,21 @@ def test_a_run_too_large_for_the_machine_is_refused_before_it_starts(argv, tiny,
     assert cli.main([*(a.format(s=tiny, o=other) for a in argv), "--out", str(out)]) == 2
     assert "GiB of memory" in err_of(capsys)
     assert not out.exists() and not lock_path(out).exists()
+
+
+@pytest.mark.parametrize("option", ["--fragment", "--posterior-csv"])
+def test_calibrate_never_overwrites_a_file_it_did_not_write(option, tmp_path, capsys):
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my own notes\n")
+    assert cli.main(["calibrate", "scenarios/buncombe.toml", option, str(mine), "--out", str(tmp_path / "cal")]) == 2
+    assert mine.read_text() == "my own notes\n"
+    assert "was not written by start-sim" in err_of(capsys)
+    assert not (tmp_path / "cal").exists()
+
+
+def test_the_shipped_calibration_files_count_as_written_by_start_sim():
+    from start_sim.cli.calibrate import is_fragment_header, is_posterior_header
+    from start_sim.outputs.folders import check_file
+
+    check_file(Path("calibration/kentucky_calibrated.toml"), "--fragment", is_fragment_header)
+    check_file(Path("calibration/kentucky_posterior.csv"), "--posterior-csv", is_posterior_header)

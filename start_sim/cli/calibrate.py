@@ -54,6 +54,7 @@ def main(args: argparse.Namespace) -> int:
     from start_sim.analyses.calibration import calibrate
     from start_sim.inputs.files import load_scenario
     from start_sim.inputs.targets import load_targets
+    from start_sim.outputs.folders import check_file
     from start_sim.outputs.writers import write_calibration_folder
 
     scenario = load_scenario(args.scenario)
@@ -65,6 +66,10 @@ def main(args: argparse.Namespace) -> int:
         return fail(f"cannot read the targets file {args.targets}: {getattr(exc, 'strerror', None) or exc}; it must "
                     f"be a TOML file of [parameters] and [[targets]] like calibration/targets.toml")
     out = Path(args.out)
+    if args.fragment:
+        check_file(Path(args.fragment), "--fragment", is_fragment_header)
+    if args.posterior_csv:
+        check_file(Path(args.posterior_csv), "--posterior-csv", is_posterior_header)
     budget = {k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in BUDGET}
     budget = {k: v for k, v in budget.items() if v is not None}
     say = lambda msg: print(f"calibrate: {msg}", file=sys.stderr, flush=True)
@@ -84,6 +89,16 @@ def main(args: argparse.Namespace) -> int:
     _print(res)
     print(f"calibrated fragment {frag}; report {out / 'report.html'} ({res.seconds / 60:.1f} min)")
     return 0
+
+
+def is_fragment_header(first_line: str) -> bool:
+    """The first line of a fragment that ``calibrate`` wrote (so it may be replaced)."""
+    return "written by `start-sim calibrate`" in first_line
+
+
+def is_posterior_header(first_line: str) -> bool:
+    """The column names of a posterior CSV that ``calibrate`` wrote (so it may be replaced)."""
+    return first_line.startswith("draw,particle,")
 
 
 def _print(res) -> None:

@@ -66,6 +66,24 @@ def check_out(out: Path, option: str = "--out") -> None:
                           f"{other[0].upper()}{other[1:]}, or move those files away")
 
 
+def check_file(path: Path, option: str, written_by: Callable[[str], bool]) -> None:
+    """Raise :class:`FolderError` unless ``path`` is new or a file start-sim wrote: ``written_by``
+    tells from its first line (a fragment's header comment, a posterior's column names)."""
+    shown = os.fspath(path)
+    if path.is_dir():
+        raise FolderError(f"{option} {shown} is a folder; give the path of a file, e.g. {option} results/calibrated.toml")
+    if not path.exists():
+        return
+    try:
+        with path.open(encoding="utf-8", errors="replace") as f:
+            first = f.readline()
+    except OSError as exc:
+        raise FolderError(f"{option} {shown} cannot be read ({exc.strerror or exc}); give another file") from None
+    if not written_by(first):
+        raise FolderError(f"{option} {shown} exists and was not written by start-sim, so it is not replaced; nothing "
+                          f"was changed. Give a new file name, or move that file away")
+
+
 def _hidden(out: Path, kind: str) -> Path:
     """A new hidden name beside ``out`` for a folder being built (``build``) or retired (``old``)."""
     return out.parent / f".{out.name}.{kind}-{secrets.token_hex(4)}"
