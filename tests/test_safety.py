@@ -411,3 +411,13 @@ def test_the_shipped_calibration_files_count_as_written_by_start_sim():
 
     check_file(Path("calibration/kentucky_calibrated.toml"), "--fragment", is_fragment_header)
     check_file(Path("calibration/kentucky_posterior.csv"), "--posterior-csv", is_posterior_header)
+
+
+def test_a_scenario_warning_is_one_line_naming_the_field(tmp_path, capsys):
+    late = tmp_path / "late.toml"
+    late.write_text('name = "late"\nhorizon_years = 1\nrunout_years = 1\n[[counties]]\nname = "A"\n'
+                    'referrals_per_year = 5\ndyads = 1\n[[counties]]\nname = "B"\nreferrals_per_year = 5\n'
+                    'dyads = 1\nlaunch_day = 500\n')
+    assert cli.main(["run", str(late), "-n", "1", "-w", "1", "--out", str(tmp_path / "out")]) == 0
+    lines = [x for x in capsys.readouterr().err.splitlines() if "warning" in x]
+    assert len(lines) == 1 and lines[0].startswith("start-sim: warning: counties.1.launch_day (county 'B')"), lines

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
+import warnings
 
 COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "size")
 """Subcommands in the order ``--help`` lists them; each is ``start_sim.cli.<name>``."""
@@ -32,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parser().parse_args(argv)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.handler(args)
     except (ScenarioError, RunError, FolderError) as exc:
         return fail(exc)
     except KeyboardInterrupt:
@@ -59,3 +63,13 @@ def _internal(command: str, exc: Exception) -> int:
     return fail(f"internal error in start-sim {command} {where}. This is a bug in start-sim, not in your input; "
                 f"please report it with this message and the command you ran (START_SIM_DEBUG=1 shows the "
                 f"traceback)", 1)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A scenario warning as one line on stderr (no source line); others as Python shows them."""
+    from start_sim.core.errors import ScenarioWarning
+
+    if issubclass(category, ScenarioWarning):
+        print(f"start-sim: warning: {message}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
