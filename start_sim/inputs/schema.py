@@ -20,6 +20,7 @@ from start_sim.core.errors import ScenarioError, ScenarioWarning
 from start_sim.inputs.caseload import caseload_slots
 from start_sim.inputs.family_tables import Costs, Families, FollowUp, Placement, Recovery, StartEffects, Treatment
 from start_sim.inputs.feasibility import check_feasible
+from start_sim.inputs.funding import Funding
 from start_sim.inputs.messages import validate_as
 from start_sim.inputs.tables import (
     MODALITIES,
@@ -60,6 +61,7 @@ class Scenario(Strict):
     placement: Placement = Placement()
     followup: FollowUp = FollowUp()
     costs: Costs = Costs()
+    funding: Funding = Funding()
 
     @model_validator(mode="after")
     def _capacity(self) -> Scenario:
