@@ -11,7 +11,7 @@ import start_sim as ss
 from start_sim.experiments.runner import run
 from start_sim.inputs.schema import Costs, County
 from start_sim.outcomes import costs
-from start_sim.outcomes.children import REUNIFIED, Episode
+from start_sim.outcomes.resources import CareSpell
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post
 
 Y = 365.25
@@ -59,16 +59,24 @@ def test_family_rows_add_up_to_cost_kpis(results):
         rows = fams[fams["replication"] == k["replication"]]
         assert len(rows) == k["families_referred"], (
             f"replication {k['replication']}: {len(rows)} family rows vs families_referred {k['families_referred']}")
-        for key in ("placement_cost_start", "placement_cost_usual", "treatment_cost_start", "treatment_cost_usual"):
-            rel_close(float(rows[key].sum()), float(k[key]), f"replication {k['replication']}: sum of family {key} vs KPI")
-        # the headline ratios are built from the totals
-        rel_close(k["savings_vs_usual"], k["placement_cost_usual"] - k["placement_cost_start"], "savings_vs_usual")
-        rel_close(k["net_savings"], k["savings_vs_usual"] - k["program_cost"], "net_savings")
-        rel_close(k["savings_per_dollar"], k["savings_vs_usual"] / k["program_cost"], "savings_per_dollar")
+        for key in ("placement_cost", "treatment_cost", "subsidy_cost", "usual_casework_cost"):
+            for arm in ("start", "usual"):
+                rel_close(float(rows[f"{key}_{arm}"].sum()), float(k[f"{key}_{arm}"]),
+                          f"replication {k['replication']}: sum of family {key}_{arm} vs KPI")
+        # the headline ratios are built from the totals: savings on care and subsidies, net cost
+        # = gross programme cost - the usual casework START replaces
+        avoided_cost = (k["placement_cost_usual"] + k["subsidy_cost_usual"]
+                        - k["placement_cost_start"] - k["subsidy_cost_start"])
+        rel_close(k["savings_vs_usual"], avoided_cost, "savings_vs_usual")
+        rel_close(k["usual_casework_credit"], k["usual_casework_cost_usual"] - k["usual_casework_cost_start"], "credit")
+        rel_close(k["net_program_cost"], k["program_cost"] - k["usual_casework_credit"], "net_program_cost")
+        rel_close(k["net_savings"], k["savings_vs_usual"] - k["net_program_cost"], "net_savings")
+        rel_close(k["savings_per_dollar"], k["savings_vs_usual"] / k["net_program_cost"], "savings_per_dollar")
+        rel_close(k["savings_per_dollar_gross"], k["savings_vs_usual"] / k["program_cost"], "savings_per_dollar_gross")
         avoided = float((rows["children"] * (rows["placed_12m_usual"].astype(float)
                                              - rows["placed_12m_start"].astype(float))).sum())
         if avoided > 0:
-            rel_close(k["cost_per_placement_avoided"], k["program_cost"] / avoided, "cost_per_placement_avoided")
+            rel_close(k["cost_per_placement_avoided"], k["net_program_cost"] / avoided, "cost_per_placement_avoided")
         else:
             assert math.isnan(k["cost_per_placement_avoided"]), "cost_per_placement_avoided should be nan if none avoided"
 
@@ -80,8 +88,9 @@ def test_program_cost_kpi_is_sum_of_counties(results, two_counties):
 
 
 def test_family_placement_cost_matches_its_care_days(results, two_counties):
-    """Without discounting, a family's placement cost is sum over types of days x (rate + casework) x children."""
-    sc = two_counties.with_changes({"costs.discount_rate_per_year": 0.0})
+    """Without discounting, and with in-care casework charged in full in both runs, a family's
+    placement cost is sum over types of days x (rate + casework) x children."""
+    sc = two_counties.with_changes({"costs.discount_rate_per_year": 0.0, "costs.in_care_casework_share_in_start": 1.0})
     res = run(sc, replications=1, seed=8)
     f = res.families
     c = sc.costs
@@ -96,28 +105,39 @@ def test_family_placement_cost_matches_its_care_days(results, two_counties):
 # -- unit formulas -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["relative", "foster", "residential"])
-def test_placement_cost_of_scripted_episode(kind):
+def test_placement_cost_of_scripted_spell(kind):
     c0 = Costs(discount_rate_per_year=0.0)
-    ep = Episode(100.0, 400.0, kind, REUNIFIED, math.inf)
+    spell = CareSpell(kind, 100.0, 400.0, False)
     children = 3
     per_day = getattr(c0.placement_per_child_day, kind) + c0.casework_per_child_month_in_care / (Y / 12)
-    got = costs.placement_cost(c0, [ep], children, 0.0, 10_000.0)
+    got = costs.placement_cost(c0, [spell], children)
     rel_close(got, 300.0 * per_day * children, f"{kind}: undiscounted cost of a 300-day spell for {children} children")
     # the brief's rounding of a month to 30.44 days agrees to 0.01%
     approx = 300.0 * (getattr(c0.placement_per_child_day, kind) + c0.casework_per_child_month_in_care / 30.44) * children
     rel_close(got, approx, f"{kind}: cost with 30.44-day months", rtol=1e-4)
-    # only the part inside the observation window counts
-    rel_close(costs.placement_cost(c0, [ep], children, 150.0, 250.0), 100.0 * per_day * children,
-              f"{kind}: cost of the 100 days inside [150, 250]")
-    assert costs.placement_cost(c0, [ep], children, 500.0, 900.0) == 0.0, "a spell outside the window costs nothing"
+    # days the START dyad works the case carry maintenance only by default, all of it at share 1
+    dyad = CareSpell(kind, 100.0, 400.0, True)
+    rel_close(costs.placement_cost(c0, [dyad], children), 300.0 * getattr(c0.placement_per_child_day, kind) * children,
+              f"{kind}: a dyad-worked spell pays no in-care casework by default")
+    full = c0.model_copy(update={"in_care_casework_share_in_start": 1.0})
+    rel_close(costs.placement_cost(full, [dyad], children), got, f"{kind}: share 1 charges in-care casework in full")
     # discounting: smaller, and equal to the integral of the discounted daily cost
     c3 = Costs(discount_rate_per_year=0.03)
-    disc = costs.placement_cost(c3, [ep], children, 0.0, 10_000.0)
+    disc = costs.placement_cost(c3, [spell], children)
     days = np.linspace(100.0, 400.0, 30_001)
     integrand = per_day * children * 1.03 ** (-days / Y)
     numeric = float(np.sum((integrand[1:] + integrand[:-1]) / 2 * np.diff(days)))
     assert disc < got, f"{kind}: discounted cost {disc:,.2f} not below undiscounted {got:,.2f}"
     rel_close(disc, numeric, f"{kind}: discounted cost vs numerical integral of per-day cost x 1.03^-t", rtol=1e-7)
+
+
+def test_usual_casework_and_subsidy_prices():
+    c = Costs(discount_rate_per_year=0.0)
+    loaded = c.usual_caseworker_per_fte_year * (1 + c.supervision_share) * (1 + c.overhead_share)
+    rel_close(costs.usual_casework_cost(c, [(0.0, Y)]), loaded / c.usual_ongoing_caseload,
+              "a family-year on a usual caseload costs a loaded worker-year / caseload")
+    rel_close(costs.subsidy_cost(c, [("adoption", 0.0, 10.0), ("guardianship", 10.0, 30.0)], 2),
+              2 * (10 * c.adoption_subsidy_per_child_day + 20 * c.guardianship_subsidy_per_child_day), "subsidies")
 
 
 def test_treatment_cost_is_discounted_episode_price():

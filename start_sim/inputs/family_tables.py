@@ -227,11 +227,41 @@ class Costs(Strict):
     overhead_share: float = Field(0.20, ge=0, description="overhead on staff cost [assumption]")
     training_per_hire: float = Field(5_000, ge=0, description="[assumption]")
     placement_per_child_day: ByPlacement = Field(
-        ByPlacement(relative=10.0, foster=22.70, residential=183.0),
-        description="maintenance per child-day: KY kinship $300/month, KY foster $22.70, KY residential Level IV $183 [KY-per-diem]",
+        ByPlacement(relative=24.10, foster=24.10, residential=183.0),
+        description="maintenance per child-day: KY resource-home basic rate $24.10 (under 12) "
+        "[KY-SOP-4.5.5], relative and fictive-kin homes at the same rate since 1 Jan 2024 [KY-SOP-12.24], "
+        "residential Level IV $183.00 (2016; Level V $236.60) [KY-per-diem]",
     )
     casework_per_child_month_in_care: float = Field(
-        900.0, ge=0, description="casework and administration per child-month in care [gap 12: assumption]"
+        2_576.0, ge=0, description="in-care casework and administration per child-month: the national Title IV-E "
+        "in-placement administration cost, FY2023 (states $263-$10,041) [ASPE-IVE-admin-2023]",
+    )
+    in_care_casework_share_in_start: Probability = Field(
+        0.0, description="share of in-care casework charged in the START run while the family's START case is "
+        "open (0: the dyad, already paid, works the case, no double count) [assumption; decision 0019]",
+    )
+    usual_ongoing_caseload: float = Field(
+        17.0, gt=0, le=100, description="families per usual-services ongoing caseworker [CWLA-caseload]"
+    )
+    usual_caseworker_per_fte_year: float = Field(
+        75_000, ge=0, description="usual ongoing caseworker salary + fringe, loaded with supervision_share and "
+        "overhead_share like START staff [assumption: as caseworker_per_fte_year]",
+    )
+    adoption_subsidy_per_child_day: float = Field(
+        24.10, ge=0, description="adoption assistance after an adoption, per child-day: at most the foster per "
+        "diem [KY-SOP-13.40]; paid at that cap [assumption]",
+    )
+    guardianship_subsidy_per_child_day: float = Field(
+        24.10, ge=0, description="subsidised permanent custody (guardianship assistance) after exit, per child-day "
+        "[KY-922-KAR-1:145]; paid at the foster per diem [assumption]",
+    )
+    subsidy_end_age: float = Field(
+        18.0, gt=0, le=21, description="subsidies stop at this age of the family's youngest child (or at the end "
+        "of the follow-up window) [KY-922-KAR-1:145; the youngest child's age for all: assumption]",
+    )
+    cost_escalation_per_year: float = Field(
+        0.03, ge=0, le=0.2, description="nominal growth of unit costs a year, for budgets and the fiscal note "
+        "(not used in present values, which are real) [assumption]",
     )
     treatment_per_episode: ByModality = Field(
         ByModality(outpatient=3_000, intensive_outpatient=6_000, residential=12_000, moud=7_000),

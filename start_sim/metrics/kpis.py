@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from start_sim.inputs.schema import Scenario
-from start_sim.metrics.series import case_interval, family_row, monthly, wait_interval
+from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.family_outcomes import Outcome, family_outcome
+from start_sim.outcomes.resources import wait_interval
 from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Service
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import CountyRun, gc_paused
@@ -141,16 +142,29 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
     for arm in ("start", "usual"):
         for key, value in _arm_kpis(served[arm]).items():
             k[f"{key}_{arm}"] = value
-        k[f"placement_cost_{arm}"] = sum(o.placement_cost for o in cohort[arm])
-        k[f"treatment_cost_{arm}"] = sum(o.treatment_cost for o in cohort[arm])
-    k["program_cost"] = program_cost
-    k["savings_vs_usual"] = k["placement_cost_usual"] - k["placement_cost_start"]
-    k["net_savings"] = k["savings_vs_usual"] - program_cost
-    k["savings_per_dollar"] = _rate(k["savings_vs_usual"], program_cost)
+        for key in ("placement_cost", "treatment_cost", "subsidy_cost", "usual_casework_cost"):
+            k[f"{key}_{arm}"] = sum(getattr(o, key) for o in cohort[arm])
+    k.update(cost_kpis(k, program_cost))
     avoided = sum(o.children * o.placed_12m for o in cohort["usual"]) - sum(
         o.children * o.placed_12m for o in cohort["start"])
-    k["cost_per_placement_avoided"] = program_cost / avoided if avoided > 0 else math.nan
+    k["cost_per_placement_avoided"] = k["net_program_cost"] / avoided if avoided > 0 else math.nan
     return k
+
+
+def cost_kpis(k: dict[str, float], program_cost: float) -> dict[str, float]:
+    """Gross and net programme cost, savings and the two ratios from the arms' cost KPIs."""
+    credit = k["usual_casework_cost_usual"] - k["usual_casework_cost_start"]
+    net_cost = program_cost - credit
+    avoided = (k["placement_cost_usual"] + k["subsidy_cost_usual"]) - (k["placement_cost_start"] + k["subsidy_cost_start"])
+    return {
+        "program_cost": program_cost,
+        "usual_casework_credit": credit,
+        "net_program_cost": net_cost,
+        "savings_vs_usual": avoided,
+        "net_savings": avoided - net_cost,
+        "savings_per_dollar": avoided / net_cost if net_cost > 0 else math.nan,
+        "savings_per_dollar_gross": _rate(avoided, program_cost),
+    }
 
 
 def _step_integral(log: list[tuple[float, int]], until: float) -> float:

@@ -3,7 +3,9 @@
 Tables, plots and the CLI read labels and units from ``METRICS``. Outcome KPIs come in
 two arms: ``_start`` (families served by START, in the START run) and ``_usual`` (the
 same families in the usual-services run), so each replication gives paired outcomes.
-Cost KPIs cover every eligible family referred within the horizon, in both runs.
+Cost KPIs cover every eligible family referred within the horizon, in both runs; START's
+cost is reported gross (``program_cost``) and net of the usual-services casework it replaces
+(``net_program_cost``), and the ratio and net savings use the net cost (decision 0019).
 """
 
 from __future__ import annotations
@@ -62,15 +64,27 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            "reunified children who re-enter care within 12 months of reunification", True),
     Metric("placement_after_closure_12m", "Placed within 12 months of closure", "share of children",
            "children at home at closure who enter care within the follow-up after closure", True),
-    Metric("program_cost", "START program cost", "USD (PV)", "START staff and training, launch to horizon"),
+    Metric("program_cost", "START program cost (gross)", "USD (PV)", "START staff and training, launch to horizon"),
+    Metric("usual_casework_credit", "Usual casework credit", "USD (PV)",
+           "usual_casework_cost_usual - usual_casework_cost_start: the usual-services casework START replaces"),
+    Metric("net_program_cost", "START program cost (net)", "USD (PV)",
+           "program_cost - usual_casework_credit (the WSIPP net cost)"),
     Metric("placement_cost", "Out-of-home care cost", "USD (PV)",
-           "care of all referred families' children over the follow-up window", True),
+           "maintenance and in-care casework of all referred families' children over the follow-up window", True),
+    Metric("subsidy_cost", "Subsidies after exit", "USD (PV)",
+           "adoption assistance and guardianship subsidies of referred families' children within the follow-up window",
+           True),
+    Metric("usual_casework_cost", "Usual-services casework", "USD (PV)",
+           "ongoing usual-services casework of all referred families (waiting for a dyad or in a usual case)", True),
     Metric("treatment_cost", "Treatment cost", "USD (PV)", "treatment episodes of referred parents (payer: Medicaid/state)", True),
-    Metric("savings_vs_usual", "Placement cost avoided", "USD (PV)", "placement_cost_usual - placement_cost_start"),
-    Metric("net_savings", "Net savings", "USD (PV)", "savings_vs_usual - program_cost"),
-    Metric("savings_per_dollar", "Savings per $1", "USD per USD", "savings_vs_usual / program_cost"),
-    Metric("cost_per_placement_avoided", "Cost per placement avoided", "USD",
-           "program_cost / (children placed within 12 months: usual - START); nan if none avoided"),
+    Metric("savings_vs_usual", "Placement cost avoided", "USD (PV)",
+           "(placement_cost + subsidy_cost)_usual - (placement_cost + subsidy_cost)_start"),
+    Metric("net_savings", "Net savings", "USD (PV)", "savings_vs_usual - net_program_cost"),
+    Metric("savings_per_dollar", "Savings per $1 (net cost)", "USD per USD",
+           "savings_vs_usual / net_program_cost; nan if the net cost is not positive"),
+    Metric("savings_per_dollar_gross", "Savings per $1 (gross cost)", "USD per USD", "savings_vs_usual / program_cost"),
+    Metric("cost_per_placement_avoided", "Net cost per placement avoided", "USD",
+           "net_program_cost / (children placed within 12 months: usual - START); nan if none avoided"),
 ]}
 
 

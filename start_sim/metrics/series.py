@@ -10,24 +10,15 @@ from functools import cache
 import numpy as np
 
 from start_sim.core import discount
-from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
+from start_sim.core.timebase import DAYS_PER_MONTH
 from start_sim.inputs.schema import Scenario
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import Outcome
-from start_sim.sim.case import DIVERTED_ROUTES, Case, Service, State
+from start_sim.outcomes.resources import wait_interval
+from start_sim.sim.case import Case, Service
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import CountyRun
 from start_sim.sim.staff import CASEWORKER, MENTOR
-
-
-def wait_interval(case: Case) -> tuple[float, float]:
-    """[referral, end of waiting) for the START waitlist; zero length if the family never waited."""
-    ref = case.family.referral_day
-    if case.service == Service.START:
-        return ref, case.assigned_day
-    if case.route in DIVERTED_ROUTES:
-        return ref, case.diverted_day
-    return (ref, math.inf) if case.state == State.WAITING else (ref, ref)
 
 
 def case_interval(case: Case) -> tuple[float, float]:
@@ -50,6 +41,7 @@ def _arm_keys(arm: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
         f"sober_at_closure_{arm}", f"sober_12m_{arm}", f"placed_12m_{arm}", f"placements_{arm}", f"placement_days_{arm}",
         f"home_days_{arm}", f"other_permanency_days_{arm}", *(f"{kind}_days_{arm}" for kind in kinds),
         f"first_exit_{arm}", f"report_12m_{arm}", f"placement_cost_{arm}", f"treatment_cost_{arm}",
+        f"subsidy_cost_{arm}", f"usual_casework_cost_{arm}",
     )
 
 
@@ -67,6 +59,7 @@ def family_row(county: str, county_index: int, cs: Case, cu: Case, os_: Outcome,
             o.sober_at_closure, o.sober_12m, o.placed_12m, len(o.episodes), o.placement_days, o.home_days, o.other_days,
             *o.care_days.values(),
             o.episodes[0].exit if o.episodes else "", o.report_12m, o.placement_cost, o.treatment_cost,
+            o.subsidy_cost, o.usual_casework_cost,
         ), strict=True))
     return row
 
@@ -127,27 +120,28 @@ def monthly(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], replic
 
 
 def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]], days: np.ndarray) -> dict[str, list[float]]:
-    """Present value spent by each day: START staff (``program_cost_cum``, to the horizon) and care
-    of the horizon's referred families' children within their follow-up window
-    (``placement_cost_cum_start``, ``_usual``). On the last day they equal the KPIs
-    ``program_cost`` and ``placement_cost_*`` (summed over counties)."""
+    """Present value spent by each day: START staff (``program_cost_cum``, to the horizon) and, for
+    the horizon's referred families within their follow-up window, care (``placement_cost_cum_*``),
+    subsidies after exit (``subsidy_cost_cum_*``) and usual-services casework
+    (``usual_casework_cost_cum_*``). On the last day they equal the KPIs ``program_cost``,
+    ``placement_cost_*``, ``subsidy_cost_*`` and ``usual_casework_cost_*`` (summed over counties)."""
+    c = sc.costs
     H = sc.horizon_days
-    out = {"program_cost_cum": [costs.staff_cost(sc.costs, run.posts, min(d, H)) for d in days.tolist()]}
-    # the daily rate read back from the one-day factor, -log(exp(-delta)): it differs from
-    # costs.rate_per_day in the last bit, and the pinned series were computed with it
-    delta = -math.log(costs.discount(sc.costs, 1.0))
-    window = sc.runout_years * DAYS_PER_YEAR
+    out = {"program_cost_cum": [costs.staff_cost(c, run.posts, min(d, H)) for d in days.tolist()]}
+    delta = discount.rate_per_day(c.discount_rate_per_year)
+    casework = costs.usual_casework_per_family_day(c)
     for arm, arm_outs in outs.items():
         cases = run.start if arm == "start" else run.usual
-        spells = [
-            (max(ep.start, c.family.referral_day), min(ep.end, c.family.referral_day + window),
-             costs.care_cost_per_child_day(sc.costs, ep.kind) * o.children)
-            for c, o in zip(cases, arm_outs, strict=True)
-            if in_cohort(c.family, sc)
-            for ep in o.episodes
-        ]
-        s, e, rate = np.array(spells, dtype=float).reshape(-1, 3).T
-        end = np.minimum(e[:, None], days[None, :])
-        pv = discount.flow(delta, s[:, None], end)
-        out[f"placement_cost_cum_{arm}"] = (pv * rate[:, None]).sum(axis=0).tolist()
+        cohort = [o for case, o in zip(cases, arm_outs, strict=True) if in_cohort(case.family, sc)]
+        items = {
+            "placement_cost_cum": [(s.start, s.end, costs.care_cost_per_child_day(c, s.kind, s.dyad) * o.children)
+                                   for o in cohort for s in o.care],
+            "subsidy_cost_cum": [(a, b, costs.subsidy_per_child_day(c, kind) * o.children)
+                                 for o in cohort for kind, a, b in o.subsidies],
+            "usual_casework_cost_cum": [(a, b, casework) for o in cohort for a, b in o.casework],
+        }
+        for key, spells in items.items():
+            s, e, rate = np.array(spells, dtype=float).reshape(-1, 3).T
+            pv = discount.flow(delta, s[:, None], np.minimum(e[:, None], days[None, :]))
+            out[f"{key}_{arm}"] = (pv * rate[:, None]).sum(axis=0).tolist()
     return out

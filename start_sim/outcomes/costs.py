@@ -1,8 +1,11 @@
-"""Costs: START staff, treatment episodes and out-of-home care, discounted to day 0.
+"""Unit pricing: START staff, usual-services casework, out-of-home care, subsidies after exit
+and treatment episodes, discounted to day 0.
 
-Perspective: the child-welfare agency pays staff and care; treatment is reported
-separately (its payer is usually Medicaid or the state). Discounting is continuous at
-``discount_rate_per_year`` from the start of the run (see ``core.discount``).
+Perspective: the child-welfare agency pays staff, casework, care and subsidies; treatment is
+reported separately (its payer is usually Medicaid or the state). Both arms are priced by the
+same functions from the same resource spells (``outcomes.resources``); see decision 0019.
+Discounting is continuous at ``discount_rate_per_year`` from the start of the run
+(see ``core.discount``).
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 from start_sim.core import discount as pv
 from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
 from start_sim.inputs.schema import Costs
-from start_sim.outcomes.children import Episode
+from start_sim.outcomes.children import ADOPTION
+from start_sim.outcomes.resources import CareSpell
 from start_sim.sim.staff import CASEWORKER, Post
 
 
@@ -29,27 +33,65 @@ def flow(c: Costs, per_day: float, start: float, end: float) -> float:
     return pv.flow(rate_per_day(c), start, end, per_day)
 
 
-def care_cost_per_child_day(c: Costs, kind: str) -> float:
-    return getattr(c.placement_per_child_day, kind) + c.casework_per_child_month_in_care / DAYS_PER_MONTH
+def maintenance_per_child_day(c: Costs, kind: str) -> float:
+    """The per diem of a placement type."""
+    return getattr(c.placement_per_child_day, kind)
 
 
-def placement_cost(c: Costs, episodes: list[Episode], children: int, start: float, end: float) -> float:
-    """Present value of care for ``children`` over the part of their spells inside [start, end]."""
-    total = 0.0
-    for ep in episodes:
-        total += flow(c, care_cost_per_child_day(c, ep.kind), max(ep.start, start), min(ep.end, end))
-    return total * children
+def care_casework_per_child_day(c: Costs, dyad: bool) -> float:
+    """In-care casework and administration per child-day; on days the START dyad works the case
+    only ``in_care_casework_share_in_start`` of it is charged (default none: no double count)."""
+    share = c.in_care_casework_share_in_start if dyad else 1.0
+    return share * c.casework_per_child_month_in_care / DAYS_PER_MONTH
+
+
+def care_cost_per_child_day(c: Costs, kind: str, dyad: bool = False) -> float:
+    return maintenance_per_child_day(c, kind) + care_casework_per_child_day(c, dyad)
+
+
+def placement_cost(c: Costs, spells: list[CareSpell], children: int) -> float:
+    """Present value of care (maintenance and in-care casework) of ``children`` over ``spells``."""
+    return children * sum(flow(c, care_cost_per_child_day(c, s.kind, s.dyad), s.start, s.end) for s in spells)
+
+
+def usual_casework_per_family_day(c: Costs) -> float:
+    """A usual ongoing caseworker's loaded pay per day shared by a full usual caseload."""
+    return loaded_per_day(c, c.usual_caseworker_per_fte_year) / c.usual_ongoing_caseload
+
+
+def usual_casework_cost(c: Costs, spans: list[tuple[float, float]]) -> float:
+    """Present value of usual-services casework over a family's days on a usual caseload."""
+    return sum(flow(c, usual_casework_per_family_day(c), a, b) for a, b in spans)
+
+
+def subsidy_per_child_day(c: Costs, kind: str) -> float:
+    """Adoption assistance or guardianship subsidy per child-day."""
+    return c.adoption_subsidy_per_child_day if kind == ADOPTION else c.guardianship_subsidy_per_child_day
+
+
+def subsidy_cost(c: Costs, spells: list[tuple[str, float, float]], children: int) -> float:
+    """Present value of subsidies after exit of ``children`` over ``spells``."""
+    return children * sum(flow(c, subsidy_per_child_day(c, kind), a, b) for kind, a, b in spells)
+
+
+def treatment_price(c: Costs, modality: str) -> float:
+    """The price of one treatment episode of a modality."""
+    return getattr(c.treatment_per_episode, modality)
 
 
 def treatment_cost(c: Costs, modality: str, start_day: float) -> float:
-    return getattr(c.treatment_per_episode, modality) * discount(c, start_day)
+    return treatment_price(c, modality) * discount(c, start_day)
+
+
+def loaded_per_day(c: Costs, salaries_per_year: float) -> float:
+    """The one staff-cost loading: salary + fringe a year with the supervision share and
+    overhead on top, per day (nominal). START and usual-services staff are loaded alike."""
+    return salaries_per_year * ((1 + c.supervision_share) * (1 + c.overhead_share) / DAYS_PER_YEAR)
 
 
 def staff_cost_per_day(c: Costs, caseworker_fte: float, mentor_fte: float) -> float:
-    """The one staff-cost loading: caseworkers' and mentors' salary + fringe for the given
-    FTEs, with the supervision share and overhead on top, per day (nominal)."""
-    salaries = caseworker_fte * c.caseworker_per_fte_year + mentor_fte * c.mentor_per_fte_year
-    return salaries * ((1 + c.supervision_share) * (1 + c.overhead_share) / DAYS_PER_YEAR)
+    """START caseworkers' and mentors' loaded pay per day for the given FTEs."""
+    return loaded_per_day(c, caseworker_fte * c.caseworker_per_fte_year + mentor_fte * c.mentor_per_fte_year)
 
 
 def post_cost_per_day(c: Costs, post: Post) -> float:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
 from start_sim.outcomes import costs
 from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
 from start_sim.outcomes.followup import report_days
-from start_sim.sim.case import Case, Service
+from start_sim.outcomes.resources import CareSpell, care_spells, start_open, subsidy_spells, usual_casework_spans
+from start_sim.sim.case import Case
 from start_sim.sim.recovery import in_recovery, untreated_recovery
 
 
@@ -31,9 +32,14 @@ class Outcome:
     report_12m: bool
     report_after_closure_12m: float  # 1/0/nan
     days_to_treatment: float  # nan if no treatment
-    placement_cost: float
+    placement_cost: float  # PV maintenance and in-care casework
     treatment_cost: float
     episodes: list[Episode]
+    care: list[CareSpell] = field(default_factory=list)  # the priced resource spells (outcomes.resources)
+    casework: list[tuple[float, float]] = field(default_factory=list)
+    subsidies: list[tuple[str, float, float]] = field(default_factory=list)
+    usual_casework_cost: float = 0.0  # PV usual-services casework
+    subsidy_cost: float = 0.0  # PV adoption and guardianship subsidies after exit
     # 1/0 in recovery 12 months after referral, nan if not observed: unlike sobriety at
     # closure, measured at the same moment in both arms (START extends cases while the
     # parent is not in recovery, which raises its sobriety *at closure* by itself)
@@ -56,15 +62,13 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     # function of the case record, the same however often it is asked for.
     proc = case.recovery or untreated_recovery(sc, f, case.seqs["recovery"].fresh())
     times, states = proc.path(end)
-    start_open = None
-    if case.service == Service.START:
-        start_open = (case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else end)
+    open_start = start_open(sc, case)
     episodes = placement_history(
-        f.referral_day, f.removed_at_investigation, times, states, start_open,
+        f.referral_day, f.removed_at_investigation, times, states, open_start,
         sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"].fresh(), end,
     )
     reports = report_days(
-        f.referral_day, times, states, start_open, sc.start.surveillance_report_multiplier,
+        f.referral_day, times, states, open_start, sc.start.surveillance_report_multiplier,
         sc.followup, case.seqs["reports"].fresh(), end,
     )
     closed = not math.isnan(case.closure_day)
@@ -94,6 +98,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     else:
         sober = home_close = report_after = during = placed_after = math.nan
     tx = case.tx_start_day
+    spells, spans, subsidies = care_spells(sc, case, episodes), usual_casework_spans(sc, case), subsidy_spells(sc, case, episodes)
     at_12m = f.referral_day + OUTCOME_WINDOW_DAYS
     return Outcome(
         children=f.children,
@@ -109,9 +114,14 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         report_12m=any(d <= at_12m for d in reports),
         report_after_closure_12m=report_after,
         days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
-        placement_cost=costs.placement_cost(sc.costs, episodes, f.children, f.referral_day, window_end),
+        placement_cost=costs.placement_cost(sc.costs, spells, f.children),
         treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
         episodes=episodes,
+        care=spells,
+        casework=spans,
+        subsidies=subsidies,
+        usual_casework_cost=costs.usual_casework_cost(sc.costs, spans),
+        subsidy_cost=costs.subsidy_cost(sc.costs, subsidies, f.children),
         sober_12m=float(in_recovery(proc.state_at(at_12m))) if at_12m <= end else math.nan,
         placed_during_service=during,
         placed_after_closure_12m=placed_after,
