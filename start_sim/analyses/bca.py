@@ -16,6 +16,8 @@ Perspectives
   agency: the child-welfare agency pays START staff and out-of-home care (the model's KPIs).
   state:  the agency plus the treatment payer: START's extra treatment episodes
           (``treatment_cost_start - treatment_cost_usual``) count as a cost of START.
+  federal, state_funds, county: one payer's share of the state perspective
+          (:mod:`start_sim.analyses.payers`); they add up to it.
 Decisions should rest on net savings; the ratio misbehaves when its denominator varies.
 """
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from start_sim.analyses import payers
 from start_sim.core import discount
 from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
 from start_sim.inputs.schema import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
@@ -35,6 +38,7 @@ from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import simulate
 from start_sim.sim.staff import Post
 
+PERSPECTIVES = ("agency", "state", *payers.PERSPECTIVES)
 CLAIMED_RATIO = 2.22  # "$2.22 of out-of-home cost saved per $1 spent" (program summary, method not stated)
 
 
@@ -102,7 +106,7 @@ class Options:
 
     discount_rate: float | None = None  # per year, real
     horizon_years: float | None = None  # years of placement cost counted after each referral (<= runout_years)
-    perspective: str = "agency"  # agency | state
+    perspective: str = "agency"  # one of PERSPECTIVES
 
 
 DEFAULT = Options()
@@ -126,8 +130,8 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     rate = c.discount_rate_per_year if options.discount_rate is None else options.discount_rate
     if options.discount_rate is not None:
         c = c.model_copy(update={"discount_rate_per_year": rate})
-    if options.perspective not in ("agency", "state"):
-        raise ValueError(f"perspective must be 'agency' or 'state', not {options.perspective!r}")
+    if options.perspective not in PERSPECTIVES:
+        raise ValueError(f"perspective must be one of {', '.join(PERSPECTIVES)}, not {options.perspective!r}")
     if options.horizon_years is not None and options.horizon_years > sc.runout_years + 1e-9:
         raise ValueError(f"horizon_years {options.horizon_years:g} exceeds the scenario's runout_years "
                          f"{sc.runout_years:g}: run with a longer run-out")
@@ -142,6 +146,10 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     benefits = care[1] - care[0]
     extra_tx = treat[0] - treat[1]
     cost = program + (extra_tx if options.perspective == "state" else 0.0)
+    if options.perspective in payers.PERSPECTIVES:
+        maintenance = float((days[1] - days[0]) @ (per_day - c.casework_per_child_month_in_care / DAYS_PER_MONTH))
+        benefits, cost = payers.payer_view(options.perspective, sc, rate, led.posts, program, extra_tx, maintenance,
+                                           benefits - maintenance)
     net = benefits - cost
     avoided = (led.placed_12m[1] - led.placed_12m[0]) / led.children if led.children else math.nan
     days_avoided = float(pv_days(led, 0.0, options.horizon_years).sum(axis=1) @ [-1, 1])

@@ -35,8 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", "-w", type=workers, default=1, help="Dask worker processes (1 = serial)")
     p.add_argument("--scheduler", type=scheduler_address, default=None,
                    help="address of an existing Dask scheduler (tcp://host:8786)")
-    p.add_argument("--perspective", choices=("agency", "state"), default="agency",
-                   help="agency: child welfare only; state: also START's extra treatment cost")
+    p.add_argument("--perspective", choices=("agency", "state", "federal", "state_funds", "county"), default="agency",
+                   help="agency: child welfare only; state: also START's extra treatment cost; federal, state_funds, "
+                        "county: one payer's share of the state perspective ([funding] table)")
     p.add_argument("--discount-rate", type=number(0, 1, "0.03"), default=None,
                    help="real discount rate per year, 0 to 1 (default: scenario)")
     p.add_argument("--horizon-years", type=number(0, 100, "10"), default=None,
