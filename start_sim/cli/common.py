@@ -296,6 +296,27 @@ def print_budget(results: Results) -> None:
     console().print(t)
 
 
+def print_fiscal(results: Results) -> None:
+    """The fiscal note by programme year and payer (mean over replications, nominal, escalated)."""
+    from rich.table import Table
+
+    from start_sim.outputs.fiscal_table import ITEMS, by_year_and_payer, rows_of
+
+    t = by_year_and_payer(rows_of(results)[0])
+    table = Table(title=f"{results.scenario.name}: fiscal note by payer (nominal, escalated, thousands of USD, mean "
+                        f"of {results.replications} replications; net = savings - costs; fiscal_note.csv by county)")
+    table.add_column("year")
+    table.add_column("payer")
+    for label in ITEMS.values():
+        table.add_column(label, justify="right")
+    for year, group in t.groupby("year", sort=False):
+        for i, (_, r) in enumerate(group.iterrows()):
+            table.add_row(str(year), r["payer"], *(f"{r[k] / 1000:,.0f}" for k in ITEMS), end_section=i == len(group) - 1)
+    for payer, r in t.groupby("payer", sort=False)[list(ITEMS)].sum().iterrows():
+        table.add_row("total", str(payer), *(f"{r[k] / 1000:,.0f}" for k in ITEMS))
+    console().print(table)
+
+
 def interrupted(work) -> int:
     """Exit status 130; say what was kept for --resume (an empty work folder is removed)."""
     n = work.count()

@@ -17,6 +17,7 @@ from start_sim.cli.common import (
     fail,
     output_folder,
     print_budget,
+    print_fiscal,
     print_summary,
     rule_of,
     simulate_then_write,
@@ -63,6 +64,7 @@ def main(args: argparse.Namespace) -> int:
         return status
     print_summary(results)
     print_budget(results)
+    print_fiscal(results)
     if results.extra.get("resumed"):
         print(f"resumed: {results.extra['resumed']} replications taken from {partial}/, "
               f"{results.extra['simulated']} simulated now")

@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 from start_sim.experiments.precision import DEFAULT_KPIS, replications_needed
 from start_sim.metrics.registry import METRICS
 from start_sim.outputs import plots
+from start_sim.outputs.fiscal_table import fiscal_html
 from start_sim.outputs.formatting import fmt
 from start_sim.outputs.html import escape as _e
 from start_sim.outputs.html import figure_html, page, png_bytes
@@ -133,6 +134,7 @@ def write_run_report(results: Results, folder: str | Path) -> Path:
         f"<code>{_e(results.source or '-')}</code>. Every family appears in both arms: START and usual services "
         "(the counterfactual) on common random numbers.</p>"
         + kpi_tables_html(results)
+        + fiscal_html(results, folder)
         + "<h2>Figures</h2>" + figures
         + precision_html(results.kpis, rule)
         + inputs_html(sc)

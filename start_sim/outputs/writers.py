@@ -16,6 +16,8 @@ from start_sim.core.version import __version__
 from start_sim.experiments.compare import Comparison
 from start_sim.experiments.compare import manifest as comparison_manifest
 from start_sim.experiments.results import Results
+from start_sim.outcomes.fiscal import fiscal_note
+from start_sim.outputs.fiscal_table import rows_of
 from start_sim.outputs.folders import replace_folder
 
 
@@ -29,6 +31,7 @@ def write_run_files(results: Results, folder: Path, report: bool = True) -> None
     results.county_kpis.to_csv(folder / "county_kpis.csv", index=False)
     results.budget.to_csv(folder / "budget.csv", index=False)
     results.budget_by_year().to_csv(folder / "budget_by_year.csv")
+    fiscal_note(rows_of(results)[0]).to_csv(folder / "fiscal_note.csv", index=False)
     (folder / "manifest.json").write_text(json.dumps(results.manifest(), indent=2))
     if report:
         from start_sim.outputs.report import write_run_report
@@ -44,7 +47,7 @@ def write_run(results: Results, out: str | Path, plots: bool = True) -> Path:
 
 def write_comparison(cmp: Comparison, out: str | Path, report: bool = True) -> Path:
     """Write a comparison folder: ``comparison.csv`` (each KPI per scenario, paired
-    differences from the first), ``kpis.csv`` and ``timeseries.csv`` of every scenario,
+    differences from the first), ``kpis.csv``, ``timeseries.csv`` and ``fiscal_note.csv`` of every scenario,
     ``manifest.json``, figures and ``report.html``, and each scenario's own results in
     ``scenarios/<name>/``. Built aside and moved into place."""
 
@@ -55,6 +58,8 @@ def write_comparison(cmp: Comparison, out: str | Path, report: bool = True) -> P
         cmp.kpis.to_csv(tmp / "kpis.csv", index=False)
         pd.concat([r.timeseries.assign(scenario=name) for name, r in cmp.results.items()],
                   ignore_index=True).to_csv(tmp / "timeseries.csv", index=False)
+        pd.concat([fiscal_note(rows_of(r)[0]).assign(scenario=name) for name, r in cmp.results.items()],
+                  ignore_index=True).to_csv(tmp / "fiscal_note.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps(comparison_manifest(cmp), indent=2))
         if report:
             from start_sim.outputs.report import write_compare_report
