@@ -6,7 +6,8 @@ treatment payer) among the payers by the rules of the fiscal note
 (:mod:`start_sim.outcomes.fiscal`): START's present-value cost less Medicaid peer support, the
 IV-E prevention claim and the state allocation (and grant money, which belongs to no one of
 the three); extra treatment by Medicaid's and the state's shares; care cost avoided by the
-IV-E maintenance and administration shares, the non-federal rest between state and county.
+IV-E maintenance and administration shares, subsidies avoided at FMAP x the eligible share,
+and the casework credit with no federal share, the non-federal rest between state and county.
 With no grants, federal + state_funds + county equals the ``state`` perspective.
 
 Present values need two approximations the fiscal note does not make: the claimable share of
@@ -23,7 +24,7 @@ import numpy as np
 
 from start_sim.core import discount
 from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
-from start_sim.outcomes.fiscal import split_care, split_start_cost, split_treatment
+from start_sim.outcomes.fiscal import split_care, split_credit, split_start_cost, split_subsidy, split_treatment
 from start_sim.sim.staff import MENTOR
 
 if TYPE_CHECKING:
@@ -56,9 +57,10 @@ def _pv_grants(sc: Scenario, rate: float) -> float:
 
 
 def payer_view(perspective: str, sc: Scenario, rate_per_year: float, posts: list[Post], program: float,
-               extra_treatment: float, maintenance_avoided: float, casework_avoided: float) -> tuple[float, float]:
-    """(benefits, cost) in present value to one payer: its share of care cost avoided, and of
-    START's cost and the extra treatment."""
+               extra_treatment: float, maintenance_avoided: float, casework_avoided: float, casework_credit: float,
+               subsidy_avoided: float) -> tuple[float, float]:
+    """(benefits, cost) in present value to one payer: its share of care and subsidies avoided,
+    and of START's cost and the extra treatment less the usual-services casework START replaces."""
     f, payer = sc.funding, _PAYER[perspective]
     rate = discount.rate_per_day(rate_per_year)
     mentor_years = sum(discount.flow(rate, max(p.hired, 0.0), min(p.left, sc.horizon_days), p.fte / DAYS_PER_YEAR)
@@ -68,5 +70,6 @@ def payer_view(perspective: str, sc: Scenario, rate_per_year: float, posts: list
     start[-1] = ("county", "residual", residual - min(residual, _pv_grants(sc, rate)))
     care = split_care(f, {"maintenance_start": 0.0, "maintenance_usual": maintenance_avoided,
                           "care_casework_start": 0.0, "care_casework_usual": casework_avoided})
-    cost = sum(a for p, _, a in [*start, *split_treatment(f, extra_treatment)] if p == payer)
-    return float(sum(a for p, _, a in care if p == payer)), float(cost)
+    cost = (sum(a for p, _, a in [*start, *split_treatment(f, extra_treatment)] if p == payer)
+            - sum(a for p, _, a in split_credit(f, casework_credit) if p == payer))
+    return float(sum(a for p, _, a in [*care, *split_subsidy(f, subsidy_avoided)] if p == payer)), float(cost)

@@ -98,7 +98,7 @@ def split_start_cost(f: Funding, cost: float, mentor_fte_years: float, claimable
             ("county", "residual", rest - state)]
 
 
-def _shared(f: Funding, federal_share: float, amount: float, stream: str) -> list[tuple[str, str, float]]:
+def split_shared(f: Funding, federal_share: float, amount: float, stream: str) -> list[tuple[str, str, float]]:
     """An amount with a federal share, the rest split between the state and the county."""
     rest = (1 - federal_share) * amount
     return [("federal", stream, federal_share * amount), ("state", "state funds", f.state_share_of_nonfederal * rest),
@@ -116,11 +116,11 @@ def split_care(f: Funding, budget_row: pd.Series) -> list[tuple[str, str, float]
     """Care cost avoided: maintenance at FMAP x eligible share, in-care casework at the IV-E
     administration share x eligible share (whole care at FMAP when not itemised)."""
     if "maintenance_start" not in budget_row:
-        return _shared(f, f.fmap * f.ive_eligible_share, budget_row["placement_avoided"], "IV-E maintenance")
+        return split_shared(f, f.fmap * f.ive_eligible_share, budget_row["placement_avoided"], "IV-E maintenance")
     maintenance = budget_row["maintenance_usual"] - budget_row["maintenance_start"]
     casework = budget_row["care_casework_usual"] - budget_row["care_casework_start"]
-    return (_shared(f, f.fmap * f.ive_eligible_share, maintenance, "IV-E maintenance")
-            + _shared(f, f.admin_federal_share * f.ive_eligible_share, casework, "IV-E administration"))
+    return (split_shared(f, f.fmap * f.ive_eligible_share, maintenance, "IV-E maintenance")
+            + split_shared(f, f.admin_federal_share * f.ive_eligible_share, casework, "IV-E administration"))
 
 
 def _item_rows(f: Funding, b: pd.Series) -> list[tuple[str, str, str, float]]:
@@ -128,11 +128,20 @@ def _item_rows(f: Funding, b: pd.Series) -> list[tuple[str, str, str, float]]:
     out = [("extra_treatment", *e) for e in split_treatment(f, b["treatment_start"] - b["treatment_usual"])]
     out += [("care_cost_avoided", *e) for e in split_care(f, b)]
     if "casework_credit" in b:
-        out += [("casework_credit", *e) for e in _shared(f, 0.0, b["casework_credit"], "")]
+        out += [("casework_credit", *e) for e in split_credit(f, b["casework_credit"])]
     if "subsidy_start" in b:
-        out += [("subsidy_avoided", *e) for e in _shared(f, f.fmap * f.ive_eligible_share,
-                                                           b["subsidy_usual"] - b["subsidy_start"], "IV-E assistance")]
+        out += [("subsidy_avoided", *e) for e in split_subsidy(f, b["subsidy_usual"] - b["subsidy_start"])]
     return out
+
+
+def split_credit(f: Funding, amount: float) -> list[tuple[str, str, float]]:
+    """Usual-services casework START replaces: no federal share, the rest split state/county."""
+    return split_shared(f, 0.0, amount, "")
+
+
+def split_subsidy(f: Funding, amount: float) -> list[tuple[str, str, float]]:
+    """Adoption and guardianship subsidies avoided: federal at FMAP x the IV-E eligible share."""
+    return split_shared(f, f.fmap * f.ive_eligible_share, amount, "IV-E assistance")
 
 
 def fiscal_rows(sc: Scenario, budget: pd.DataFrame, timeseries: pd.DataFrame, families: pd.DataFrame) -> pd.DataFrame:
