@@ -24,6 +24,13 @@ def test_ledger_prices_exactly_like_the_run(quick):
     assert b["pv_placement_cost_start"] == pytest.approx(k["placement_cost_start"], rel=1e-9)
     assert b["pv_placement_cost_usual"] == pytest.approx(k["placement_cost_usual"], rel=1e-9)
     assert b["pv_program_cost"] == pytest.approx(k["program_cost"], rel=1e-9)
+    for key, kpi in (("pv_subsidy_cost_start", "subsidy_cost_start"), ("pv_subsidy_cost_usual", "subsidy_cost_usual"),
+                     ("pv_usual_casework_start", "usual_casework_cost_start"),
+                     ("pv_usual_casework_usual", "usual_casework_cost_usual"),
+                     ("pv_usual_casework_credit", "usual_casework_credit"), ("pv_net_program_cost", "net_program_cost"),
+                     ("pv_placement_cost_avoided", "savings_vs_usual"), ("savings_per_dollar", "savings_per_dollar"),
+                     ("savings_per_dollar_gross", "savings_per_dollar_gross")):
+        assert b[key] == pytest.approx(k[kpi], rel=1e-9, abs=1e-6), key
     assert b["net_savings"] == pytest.approx(k["net_savings"], rel=1e-9, abs=1e-6)
     state = bca(ledger(quick, 3, 0), options=Options(perspective="state"))
     extra = k["treatment_cost_start"] - k["treatment_cost_usual"]
@@ -76,6 +83,8 @@ def test_break_even_and_the_2_22_table(quick):
         c = with_costs(quick.costs, {"casework_per_child_month_in_care": r.casework_per_child_month_for_target})
         b = bca(led, c, Options(horizon_years=r.horizon_years))
         assert b["savings_per_dollar"] == pytest.approx(2.22, rel=1e-6)
+        c = with_costs(quick.costs, {"casework_per_child_month_in_care": r.casework_per_child_month_for_target_gross})
+        assert bca(led, c, Options(horizon_years=r.horizon_years))["savings_per_dollar_gross"] == pytest.approx(2.22, rel=1e-6)
     b = bca(led)
     if b["pv_placement_cost_avoided"] > 0:
         scaled = b["break_even_reduction_pp"] / b["placement_reduction_pp"]
@@ -92,7 +101,7 @@ def test_tornado_is_sorted_widest_first_and_morris_ranks_inputs(quick, tmp_path)
     tornado_figure(tor, point["net_savings"], tmp_path / "t.png")
     assert (tmp_path / "t.png").stat().st_size > 1000
     m = morris(quick, post, seed=2, trajectories=2)
-    assert len(m) == len(tor) - 1 and (m["mu_star"] >= 0).all()
+    assert len(m) == len(tor) - 2 and (m["mu_star"] >= 0).all(), "Morris has the inputs, not the two options"
 
 
 def test_cli_uncertainty(tmp_path):

@@ -10,10 +10,15 @@ of unit costs, discount rate or horizon is priced from the same ledger without
 re-simulating (common random numbers make the events identical anyway; only the prices
 change). With the scenario's own costs, the horizon equal to ``runout_years`` and the
 agency perspective, the result equals the run's KPIs ``placement_cost_*``,
-``program_cost`` and ``net_savings``.
+``program_cost``, ``net_program_cost`` and ``net_savings``.
+
+Cost is the *net* cost, as WSIPP reports it: START's staff and training minus the
+usual-services casework the comparison families receive instead (``usual_casework_credit``);
+the gross ratio is reported beside it (decision 0019).
 
 Perspectives
-  agency: the child-welfare agency pays START staff and out-of-home care (the model's KPIs).
+  agency: the child-welfare agency pays START staff, casework, out-of-home care and subsidies
+          (the model's KPIs).
   state:  the agency plus the treatment payer: START's extra treatment episodes
           (``treatment_cost_start - treatment_cost_usual``) count as a cost of START.
   federal, state_funds, county: one payer's share of the state perspective
@@ -30,10 +35,11 @@ import numpy as np
 
 from start_sim.analyses import payers
 from start_sim.core import discount
-from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
 from start_sim.outcomes import costs as costmod
 from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.outcomes.resources import SUBSIDY_KINDS
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import simulate
 from start_sim.sim.staff import Post
@@ -44,7 +50,8 @@ CLAIMED_RATIO = 2.22  # "$2.22 of out-of-home cost saved per $1 spent" (program 
 
 @dataclass
 class Ledger:
-    """Spells and treatment episodes of the families referred within the horizon, both arms."""
+    """The resource spells (``outcomes.resources``) of the families referred within the horizon,
+    both arms: care, usual-services casework, subsidies after exit, and treatment episodes."""
 
     scenario: Scenario
     ep_arm: np.ndarray  # 0 START run, 1 usual-services run
@@ -53,6 +60,17 @@ class Ledger:
     ep_end: np.ndarray  # day, clipped to the end of the family's follow-up window
     ep_ref: np.ndarray  # the family's referral day
     ep_children: np.ndarray
+    ep_dyad: np.ndarray  # 1 where the family's START case is open (the dyad works the case)
+    cw_arm: np.ndarray  # days on a usual-services caseload: arm, start, end, referral day
+    cw_start: np.ndarray
+    cw_end: np.ndarray
+    cw_ref: np.ndarray
+    sub_arm: np.ndarray  # subsidy spells after exit: arm, kind (index into SUBSIDY_KINDS), days, children
+    sub_kind: np.ndarray
+    sub_start: np.ndarray
+    sub_end: np.ndarray
+    sub_ref: np.ndarray
+    sub_children: np.ndarray
     tx_arm: np.ndarray
     tx_mod: np.ndarray  # index into MODALITIES
     tx_day: np.ndarray
@@ -67,12 +85,14 @@ class Ledger:
 def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
     """Simulate one replication and record what costs are computed from."""
     runs = simulate(scenario, seed, replication)
-    runout = scenario.runout_years * DAYS_PER_YEAR
     ep: list[tuple] = []
+    cw: list[tuple] = []
+    sub: list[tuple] = []
     tx: list[tuple] = []
     kids = fams = started = pre = 0
     placed = [0.0, 0.0]
     kinds = {k: i for i, k in enumerate(PLACEMENT_TYPES)}
+    subsidies = {k: i for i, k in enumerate(SUBSIDY_KINDS)}
     mods = {m: i for i, m in enumerate(MODALITIES)}
     for run in runs:
         for cs, cu in zip(run.start, run.usual, strict=True):
@@ -83,19 +103,22 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
             fams += 1
             kids += f.children
             started += cs.service == "start"
+            ref = f.referral_day
             for arm, case in ((0, cs), (1, cu)):
                 o = family_outcome(scenario, case)
                 placed[arm] += f.children * o.placed_12m
-                w_end = f.referral_day + runout
-                for e in o.episodes:
-                    a, b = max(e.start, f.referral_day), min(e.end, w_end)
-                    if b > a:
-                        ep.append((arm, kinds[e.kind], a, b, f.referral_day, f.children))
+                ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.dyad) for sp in o.care]
+                cw += [(arm, a, b, ref) for a, b in o.casework]
+                sub += [(arm, subsidies[k], a, b, ref, f.children) for k, a, b in o.subsidies]
                 if not math.isnan(case.tx_start_day):
                     tx.append((arm, mods[case.modality], case.tx_start_day))
-    e = np.array(ep, dtype=float).reshape(-1, 6)
+    e = np.array(ep, dtype=float).reshape(-1, 7)
+    w = np.array(cw, dtype=float).reshape(-1, 4)
+    u = np.array(sub, dtype=float).reshape(-1, 6)
     t = np.array(tx, dtype=float).reshape(-1, 3)
     return Ledger(scenario, e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3], e[:, 4], e[:, 5],
+                  e[:, 6].astype(bool), w[:, 0].astype(int), w[:, 1], w[:, 2], w[:, 3],
+                  u[:, 0].astype(int), u[:, 1].astype(int), u[:, 2], u[:, 3], u[:, 4], u[:, 5],
                   t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], kids, fams, started, pre, (placed[0], placed[1]),
                   [p for run in runs for p in run.posts])
 
@@ -112,19 +135,29 @@ class Options:
 DEFAULT = Options()
 
 
+def _pv(rate: float, start: np.ndarray, end: np.ndarray, ref: np.ndarray, horizon_years: float | None) -> np.ndarray:
+    """PV of one unit a day over each spell, cut at ``horizon_years`` after referral."""
+    if horizon_years is not None:
+        end = np.minimum(end, ref + horizon_years * DAYS_PER_YEAR)
+    return discount.flow(discount.rate_per_day(rate), start, end)
+
+
+def _by_arm(arm: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.bincount(arm, weights=values, minlength=2)[:2]
+
+
 def pv_days(led: Ledger, rate: float, horizon_years: float | None) -> np.ndarray:
     """PV child-days in care, array [arm, kind]."""
-    end = led.ep_end
-    if horizon_years is not None:
-        end = np.minimum(end, led.ep_ref + horizon_years * DAYS_PER_YEAR)
-    v = discount.flow(discount.rate_per_day(rate), led.ep_start, end) * led.ep_children
+    v = _pv(rate, led.ep_start, led.ep_end, led.ep_ref, horizon_years) * led.ep_children
     out = np.zeros((2, len(PLACEMENT_TYPES)))
     np.add.at(out, (led.ep_arm, led.ep_kind), v)
     return out
 
 
 def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict[str, float]:
-    """Benefit-cost figures of one replication's ledger under unit costs ``c``."""
+    """Benefit-cost figures of one replication's ledger under unit costs ``c``: gross and net
+    programme cost (net = gross - the usual-services casework START replaces), placement and
+    subsidy cost avoided, net savings and savings per $1 on the net cost (decision 0019)."""
     sc = led.scenario
     c = c or sc.costs
     rate = c.discount_rate_per_year if options.discount_rate is None else options.discount_rate
@@ -135,33 +168,51 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     if options.horizon_years is not None and options.horizon_years > sc.runout_years + 1e-9:
         raise ValueError(f"horizon_years {options.horizon_years:g} exceeds the scenario's runout_years "
                          f"{sc.runout_years:g}: run with a longer run-out")
-    days = pv_days(led, rate, options.horizon_years)
-    per_day = np.array([getattr(c.placement_per_child_day, k) for k in PLACEMENT_TYPES])
-    per_day = per_day + c.casework_per_child_month_in_care / DAYS_PER_MONTH
-    care = days @ per_day  # [START run, usual run]
-    tx_price = np.array([getattr(c.treatment_per_episode, m) for m in MODALITIES])
+    h = options.horizon_years
+    maintenance = np.array([costmod.maintenance_per_child_day(c, k) for k in PLACEMENT_TYPES])[led.ep_kind]
+    casework = np.where(led.ep_dyad, costmod.care_casework_per_child_day(c, True),
+                        costmod.care_casework_per_child_day(c, False))
+    days = _pv(rate, led.ep_start, led.ep_end, led.ep_ref, h) * led.ep_children
+    maint, care_cw = _by_arm(led.ep_arm, days * maintenance), _by_arm(led.ep_arm, days * casework)
+    care = maint + care_cw
+    sub_price = np.array([costmod.subsidy_per_child_day(c, k) for k in SUBSIDY_KINDS])[led.sub_kind]
+    subsidy = _by_arm(led.sub_arm, _pv(rate, led.sub_start, led.sub_end, led.sub_ref, h) * led.sub_children * sub_price)
+    usual_cw = _by_arm(led.cw_arm, _pv(rate, led.cw_start, led.cw_end, led.cw_ref, h)
+                       * costmod.usual_casework_per_family_day(c))
+    tx_price = np.array([costmod.treatment_price(c, m) for m in MODALITIES])
     tx_pv = tx_price[led.tx_mod] * discount.factor(discount.rate_per_day(rate), led.tx_day)
-    treat = np.array([tx_pv[led.tx_arm == 0].sum(), tx_pv[led.tx_arm == 1].sum()])
+    treat = _by_arm(led.tx_arm, tx_pv)
     program = costmod.staff_cost(c, led.posts, sc.horizon_days)
-    benefits = care[1] - care[0]
+    credit = usual_cw[1] - usual_cw[0]
+    net_program = program - credit
+    benefits = (care[1] + subsidy[1]) - (care[0] + subsidy[0])
     extra_tx = treat[0] - treat[1]
-    cost = program + (extra_tx if options.perspective == "state" else 0.0)
-    if options.perspective in payers.PERSPECTIVES:
-        maintenance = float((days[1] - days[0]) @ (per_day - c.casework_per_child_month_in_care / DAYS_PER_MONTH))
-        benefits, cost = payers.payer_view(options.perspective, sc, rate, led.posts, program, extra_tx, maintenance,
-                                           benefits - maintenance)
+    cost = net_program + (extra_tx if options.perspective == "state" else 0.0)
+    gross = program + (extra_tx if options.perspective == "state" else 0.0)
+    if options.perspective in payers.PERSPECTIVES:  # the payers' split of the gross state view (analyses.payers)
+        benefits, cost = payers.payer_view(options.perspective, sc, rate, led.posts, program, extra_tx,
+                                           float(maint[1] - maint[0]), float(care_cw[1] - care_cw[0]), float(credit),
+                                           float(subsidy[1] - subsidy[0]))
+        gross = cost
     net = benefits - cost
     avoided = (led.placed_12m[1] - led.placed_12m[0]) / led.children if led.children else math.nan
-    days_avoided = float(pv_days(led, 0.0, options.horizon_years).sum(axis=1) @ [-1, 1])
+    days_avoided = float(pv_days(led, 0.0, h).sum(axis=1) @ [-1, 1])
     return {
         "pv_placement_cost_start": float(care[0]),
         "pv_placement_cost_usual": float(care[1]),
+        "pv_subsidy_cost_start": float(subsidy[0]),
+        "pv_subsidy_cost_usual": float(subsidy[1]),
         "pv_placement_cost_avoided": float(benefits),
         "pv_program_cost": float(program),
+        "pv_usual_casework_start": float(usual_cw[0]),
+        "pv_usual_casework_usual": float(usual_cw[1]),
+        "pv_usual_casework_credit": float(credit),
+        "pv_net_program_cost": float(net_program),
         "pv_extra_treatment_cost": float(extra_tx),
         "pv_cost": float(cost),
         "net_savings": float(net),
         "savings_per_dollar": float(benefits / cost) if cost > 0 else math.nan,
+        "savings_per_dollar_gross": float(benefits / gross) if gross > 0 else math.nan,
         "placement_days_avoided": days_avoided,
         "placement_reduction_pp": 100 * avoided,
         # savings assumed proportional to the placement reduction: the reduction that pays for START
@@ -183,11 +234,12 @@ def reproduce_ratio(ledgers: list[Ledger], target: float = CLAIMED_RATIO, horizo
                     program_scales: tuple[float, ...] = (1.0, 0.75, 0.5), discount_rate: float | None = None):
     """Which cost assumptions give ``target`` dollars saved per $1 under the simulated effects.
 
-    For each horizon (years of care cost counted after referral) and program-cost scale, the
-    casework and administration cost per child-month in care (on top of maintenance per diems)
-    at which placement cost avoided / program cost equals ``target``; and the ratio with the
-    scenario's costs. Costs are linear in that unit cost, so it is solved exactly.
-    Returns a pandas DataFrame.
+    For each horizon (years of care cost counted after referral) and programme-cost scale
+    (on the gross staff cost), the ratio with the scenario's costs on the net cost (gross
+    minus the usual-casework credit) and on the gross cost, and the in-care casework and
+    administration cost per child-month (on top of the per diems) at which each ratio equals
+    ``target``. Costs are linear in that unit cost, so it is solved exactly. Returns a pandas
+    DataFrame.
     """
     import pandas as pd
 
@@ -195,27 +247,27 @@ def reproduce_ratio(ledgers: list[Ledger], target: float = CLAIMED_RATIO, horizo
     for h in horizons:
         if h > ledgers[0].scenario.runout_years + 1e-9:
             continue
+        opt = Options(horizon_years=h)
+        runs = []
+        for led in ledgers:
+            c = led.scenario.costs
+            if discount_rate is not None:
+                c = c.model_copy(update={"discount_rate_per_year": discount_rate})
+            runs.append((bca(led, c, opt), bca(led, c.model_copy(update={"casework_per_child_month_in_care": 0.0}), opt),
+                         bca(led, c.model_copy(update={"casework_per_child_month_in_care": 1000.0}), opt)))
+        m = [{k: float(np.mean([r[i][k] for r in runs])) for k in runs[0][i]} for i in range(3)]
+        benefit, b_zero = m[0]["pv_placement_cost_avoided"], m[1]["pv_placement_cost_avoided"]
+        slope = (m[2]["pv_placement_cost_avoided"] - b_zero) / 1000.0
         for scale in program_scales:
-            base, zero, one = [], [], []
-            for led in ledgers:
-                c = led.scenario.costs
-                if discount_rate is not None:
-                    c = c.model_copy(update={"discount_rate_per_year": discount_rate})
-                opt = Options(horizon_years=h)
-                b0 = bca(led, c.model_copy(update={"casework_per_child_month_in_care": 0.0}), opt)
-                b1 = bca(led, c.model_copy(update={"casework_per_child_month_in_care": 1000.0}), opt)
-                base.append(bca(led, c, opt))
-                zero.append(b0["pv_placement_cost_avoided"])
-                one.append(b1["pv_placement_cost_avoided"])
-            prog = scale * float(np.mean([b["pv_program_cost"] for b in base]))
-            b_zero, slope = float(np.mean(zero)), (float(np.mean(one)) - float(np.mean(zero))) / 1000.0
-            need = (target * prog - b_zero) / slope if slope > 0 else math.nan
-            fam = float(np.mean([b["program_cost_per_family_started"] for b in base])) * scale
+            gross = scale * m[0]["pv_program_cost"]
+            net = gross - m[0]["pv_usual_casework_credit"]
+            need = [(target * cost - b_zero) / slope if slope > 0 and cost > 0 else math.nan for cost in (net, gross)]
             rows.append({
-                "horizon_years": h, "program_cost_scale": scale, "program_cost_per_family": fam,
-                "ratio_at_scenario_costs": float(np.mean([b["pv_placement_cost_avoided"] for b in base])) / prog,
-                "casework_per_child_month_for_target": need,
-                "full_cost_per_foster_day_for_target": ledgers[0].scenario.costs.placement_per_child_day.foster
-                + need / DAYS_PER_MONTH,
+                "horizon_years": h, "program_cost_scale": scale,
+                "program_cost_per_family": m[0]["program_cost_per_family_started"] * scale,
+                "ratio_at_scenario_costs": benefit / net if net > 0 else math.nan,
+                "ratio_gross_at_scenario_costs": benefit / gross if gross > 0 else math.nan,
+                "casework_per_child_month_for_target": need[0],
+                "casework_per_child_month_for_target_gross": need[1],
             })
     return pd.DataFrame(rows)

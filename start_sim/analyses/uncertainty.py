@@ -5,7 +5,9 @@
   independent distributions (gamma for money, beta for shares, from a mean and sd), simulates
   one replication (replication i for draw i: stochastic variation of a real programme is
   part of the uncertainty) and prices it with :mod:`start_sim.analyses.bca`. Reported: distribution of
-  net savings, savings per $1, placement days avoided, and P(net savings > 0).
+  net savings (on the net cost: START minus the usual casework it replaces), savings per $1
+  on the net and the gross cost, the casework credit, placement days avoided, and
+  P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``).
 * **Tornado**: one-way sensitivity of mean net savings to each cost input (its 2.5-97.5%
   range) and each effect parameter (its posterior 2.5-97.5% range), others at the point
   values; cost inputs re-price the same simulated ledgers, effect parameters re-simulate with
@@ -46,10 +48,15 @@ class CostInput:
 
 
 COST_INPUTS: tuple[CostInput, ...] = (
-    CostInput("placement_per_child_day.foster", "gamma", 0.15, "state per diem; rates vary by age and level"),
-    CostInput("placement_per_child_day.relative", "gamma", 0.30, "kinship payment, not always paid"),
-    CostInput("placement_per_child_day.residential", "gamma", 0.20, "highest levels of residential care"),
-    CostInput("casework_per_child_month_in_care", "gamma", 0.40, "gap 12: no source"),
+    CostInput("placement_per_child_day.foster", "gamma", 0.15, "KY basic rate; rates vary by age and level [KY-SOP-4.5.5]"),
+    CostInput("placement_per_child_day.relative", "gamma", 0.15, "kin at the foster rate since 2024 [KY-SOP-12.24]"),
+    CostInput("placement_per_child_day.residential", "gamma", 0.15, "Level IV $183 to Level V $236.60 [KY-per-diem]"),
+    CostInput("casework_per_child_month_in_care", "gamma", 0.50,
+              "ASPE FY2023 national mean $2,576, states $263-$10,041 [ASPE-IVE-admin-2023]"),
+    CostInput("usual_ongoing_caseload", "gamma", 0.15, "CWLA standard 17 families; 12-15 also cited [CWLA-caseload]"),
+    CostInput("usual_caseworker_per_fte_year", "gamma", 0.15, "salary + fringe, as START caseworkers [assumption]"),
+    CostInput("adoption_subsidy_per_child_day", "gamma", 0.30, "at most the foster per diem [KY-SOP-13.40]"),
+    CostInput("guardianship_subsidy_per_child_day", "gamma", 0.30, "subsidised permanent custody [KY-922-KAR-1:145]"),
     CostInput("caseworker_per_fte_year", "gamma", 0.15, "salary + fringe"),
     CostInput("mentor_per_fte_year", "gamma", 0.15, "salary + fringe"),
     CostInput("supervision_share", "gamma", 0.30, "assumption"),
@@ -58,6 +65,10 @@ COST_INPUTS: tuple[CostInput, ...] = (
     CostInput("treatment_per_episode.residential", "gamma", 0.30, "state perspective only"),
     CostInput("treatment_per_episode.moud", "gamma", 0.30, "state perspective only"),
 )
+"""Centred on the scenario's (sourced) values; the relative sd spans the source's range: the
+in-care casework sd of 50% puts the 95% range near $700-$5,500 a child-month, inside the
+states' range, and the caseload's 15% near 12-22 families (the CWLA 12-17 and above, as
+caseloads often exceed the standard)."""
 
 
 def distribution(family: str, mean: float, sd: float) -> Any:
@@ -120,8 +131,9 @@ class UncertaintyResult:
 
     def summary(self) -> pd.DataFrame:
         """Point value, mean, median and 95% range over the PSA draws of the headline outputs."""
-        keys = ["net_savings", "savings_per_dollar", "pv_placement_cost_avoided", "pv_cost",
-                "placement_days_avoided", "break_even_reduction_pp"]
+        keys = ["net_savings", "savings_per_dollar", "savings_per_dollar_gross", "pv_placement_cost_avoided",
+                "pv_program_cost", "pv_usual_casework_credit", "pv_cost", "placement_days_avoided",
+                "break_even_reduction_pp"]
         rows = []
         for k in keys:
             v = self.draws[k].to_numpy(dtype=float)
@@ -194,6 +206,11 @@ def tornado(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, r
         hi = mean_bca(base_ledgers, with_costs(c0, {path: hv}), options)["net_savings"]
         rows.append({"input": f"costs.{path}", "kind": "cost", "low_value": lv, "high_value": hv,
                      "net_at_low": lo, "net_at_high": hi})
+    share = "in_care_casework_share_in_start"
+    lo = mean_bca(base_ledgers, with_costs(c0, {share: 0.0}), options)["net_savings"]
+    hi = mean_bca(base_ledgers, with_costs(c0, {share: 1.0}), options)["net_savings"]
+    rows.append({"input": f"costs.{share}", "kind": "option", "low_value": 0.0, "high_value": 1.0,
+                 "net_at_low": lo, "net_at_high": hi})
     lo = mean_bca(base_ledgers, c0, Options(0.0, options.horizon_years, options.perspective))["net_savings"]
     hi = mean_bca(base_ledgers, c0, Options(0.07, options.horizon_years, options.perspective))["net_savings"]
     rows.append({"input": "discount rate", "kind": "option", "low_value": 0.0, "high_value": 0.07,
