@@ -125,10 +125,12 @@ def _print(res) -> None:
         tor.add_row(r.input, f"{fmt(r.low_value)} -> {fmt(r.net_at_low)}", f"{fmt(r.high_value)} -> {fmt(r.net_at_high)}",
                     fmt(r.width))
     con.print(tor)
-    rt = Table(title="Casework $/child-month in care needed for $2.22 saved per $1")
-    for c in ("horizon (yr)", "program cost scale", "program $/family", "ratio at scenario costs", "casework $/month"):
+    rt = Table(title="In-care casework $/child-month needed for $2.22 saved per $1 (net cost; gross beside it)")
+    for c in ("horizon (yr)", "program cost scale", "program $/family", "ratio (net)", "ratio (gross)",
+              "casework $/month (net)", "casework $/month (gross)"):
         rt.add_column(c)
     for r in res.ratio_table.itertuples():
         rt.add_row(fmt(r.horizon_years), fmt(r.program_cost_scale), fmt(r.program_cost_per_family),
-                   fmt(r.ratio_at_scenario_costs), fmt(r.casework_per_child_month_for_target))
+                   fmt(r.ratio_at_scenario_costs), fmt(r.ratio_gross_at_scenario_costs),
+                   fmt(r.casework_per_child_month_for_target), fmt(r.casework_per_child_month_for_target_gross))
     con.print(rt)
