@@ -135,9 +135,9 @@ def test_compare_runs_one_grid_on_one_executor(small, monkeypatch):
 def test_work_folder_resumes_without_redoing(small, tmp_path):
     work = tmp_path / "w.partial"
     first = ss.run(small, replications=3, seed=2, work=work)
-    assert first.extra["simulated"] == 3 and len(WorkFolder(work).finished("run")) == 3
+    assert first.info.simulated == 3 and len(WorkFolder(work).finished("run")) == 3
     again = ss.run(small, replications=5, seed=2, work=work, resume=True)
-    assert again.extra == {"simulated": 2, "resumed": 3}, again.extra
+    assert (again.info.simulated, again.info.resumed) == (2, 3), again.info
     assert_same(ss.run(small, replications=5, seed=2), again, "clean run vs resumed run")
 
 
@@ -268,7 +268,7 @@ def test_rule_needs_the_look_ahead():
 def test_auto_replications_are_executor_independent_and_reach_the_precision(small, tmp_path):
     rule = ReplicationsRule(precision=0.1, kpis=("families_started", "placement_cost_usual"), max_replications=200)
     a = ss.run(small, "auto", seed=3, rule=rule)
-    info = a.extra["replications_rule"]
+    info = a.info.rule
     assert info["reached"] and info["used"] == info["needed"] + 5 == a.replications, info
     need = replications_needed(a.kpis, ["families_started", "placement_cost_usual"], precision=0.1)
     assert (need["needed"] <= info["needed"]).all(), need

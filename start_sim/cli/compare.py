@@ -62,9 +62,9 @@ def main(args: argparse.Namespace) -> int:
     if status:
         return status
     _print(cmp.summary(), list(loaded), HEADLINE)
-    if cmp.extra.get("resumed"):
-        print(f"resumed: {cmp.extra['resumed']} replications taken from {work.path}/, "
-              f"{cmp.extra['simulated']} simulated now")
+    if cmp.info.resumed:
+        print(f"resumed: {cmp.info.resumed} replications taken from {work.path}/, "
+              f"{cmp.info.simulated} simulated now")
     print(f"results written to {out}/ (report: {out / 'report.html'})")
     return 0
 

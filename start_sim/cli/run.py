@@ -65,9 +65,9 @@ def main(args: argparse.Namespace) -> int:
     print_summary(results)
     print_budget(results)
     print_fiscal(results)
-    if results.extra.get("resumed"):
-        print(f"resumed: {results.extra['resumed']} replications taken from {partial}/, "
-              f"{results.extra['simulated']} simulated now")
+    if results.info.resumed:
+        print(f"resumed: {results.info.resumed} replications taken from {partial}/, "
+              f"{results.info.simulated} simulated now")
     print(f"results written to {out}/ (report: {out / 'report.html'})")
     return 0
 

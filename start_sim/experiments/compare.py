@@ -23,7 +23,7 @@ from start_sim.experiments.executor import Progress
 from start_sim.experiments.grid import simulate_grid
 from start_sim.experiments.manifests import need, read_manifest
 from start_sim.experiments.precision import ReplicationsRule
-from start_sim.experiments.results import Results
+from start_sim.experiments.results import Results, RunInfo
 from start_sim.experiments.workfolder import WorkFolder, work_plan
 from start_sim.inputs.schema import Scenario
 
@@ -40,7 +40,7 @@ class Comparison:
     """Results of several scenarios on the same seed, and their paired differences."""
 
     results: dict[str, Results]
-    extra: dict = field(default_factory=dict)
+    info: RunInfo = field(default_factory=RunInfo)
 
     @property
     def names(self) -> list[str]:
@@ -94,13 +94,13 @@ def compare(
         work = WorkFolder.open(work, work_plan("compare", scenarios, seed), resume)
     grid = simulate_grid(scenarios, replications, seed, workers=workers, scheduler=scheduler, executor=executor,
                          progress=progress, work=work, rule=rule, chunk=chunk)
-    extra = {"replications_rule": grid.rule} if grid.rule else {}
+    rule_only = RunInfo(rule=grid.rule)
     sources = sources or {}
     results = {
-        name: Results.from_records(sc, seed, grid.records[name], source=sources.get(name, ""), extra=extra)
+        name: Results.from_records(sc, seed, grid.records[name], source=sources.get(name, ""), info=rule_only)
         for name, sc in scenarios.items()
     }
-    return Comparison(results, {**extra, "simulated": grid.simulated, "resumed": grid.resumed})
+    return Comparison(results, RunInfo(rule=grid.rule, simulated=grid.simulated, resumed=grid.resumed))
 
 
 def manifest(cmp: Comparison) -> dict:
@@ -115,8 +115,8 @@ def manifest(cmp: Comparison) -> dict:
         "replications": first.replications,
         "scenarios": {name: r.manifest() for name, r in cmp.results.items()},
     }
-    if cmp.extra.get("replications_rule"):
-        m["replications_rule"] = cmp.extra["replications_rule"]
+    if cmp.info.rule:
+        m["replications_rule"] = cmp.info.rule
     return m
 
 
@@ -127,5 +127,5 @@ def read(folder: str | Path) -> Comparison:
     if m.get("kind") != "compare":
         raise RunError(f"{folder} does not hold a comparison (start-sim compare writes one)")
     results = {name: Results.read(folder / "scenarios" / name) for name in need(m, "scenarios", dict, folder)}
-    extra = {"replications_rule": m["replications_rule"]} if m.get("replications_rule") else {}
-    return Comparison(results, extra)
+    info = RunInfo(rule=m.get("replications_rule") or None)
+    return Comparison(results, info)

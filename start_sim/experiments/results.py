@@ -19,6 +19,16 @@ from start_sim.inputs.schema import Scenario
 from start_sim.metrics.registry import METRICS
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """How a result's replications came about: the replications rule's verdict (``--replications
+    auto``; None for a fixed number) and how many were simulated now or taken from a work folder."""
+
+    rule: dict | None = None
+    simulated: int = 0
+    resumed: int = 0
+
+
 @dataclass
 class Results:
     """Tidy results of one scenario: per-replication KPIs, monthly series, family records."""
@@ -29,7 +39,7 @@ class Results:
     timeseries: pd.DataFrame
     families: pd.DataFrame
     source: str = ""
-    extra: dict = field(default_factory=dict)
+    info: RunInfo = field(default_factory=RunInfo)
     county_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's KPIs, per replication
     budget: pd.DataFrame = field(default_factory=pd.DataFrame)  # nominal costs by county and programme year
 
@@ -53,18 +63,18 @@ class Results:
             "scenario": self.scenario.to_dict(),
             "scenario_sha256": scenario_hash(self.scenario),
         }
-        if self.extra.get("replications_rule"):
-            m["replications_rule"] = self.extra["replications_rule"]
+        if self.info.rule:
+            m["replications_rule"] = self.info.rule
         return m
 
     @classmethod
     def from_records(cls, scenario: Scenario, seed: int, records: Sequence[Record], source: str = "",
-                     extra: dict | None = None) -> Results:
+                     info: RunInfo | None = None) -> Results:
         kpis = pd.DataFrame([r.kpis for r in records])
         kpis.insert(0, "seed", seed)
         ts = _concat([r.timeseries for r in records])
         fams = _concat([r.families for r in records])
-        return cls(scenario, seed, kpis, ts, fams, source=source, extra=dict(extra or {}),
+        return cls(scenario, seed, kpis, ts, fams, source=source, info=info or RunInfo(),
                    county_kpis=_concat([r.county_kpis for r in records]), budget=_concat([r.budget for r in records]))
 
     def budget_by_year(self) -> pd.DataFrame:
@@ -87,9 +97,9 @@ class Results:
                            f"{REWRITE}") from None
         seed = need(manifest, "seed", int, folder)
         fams = read_table(folder, "families.csv") if families else pd.DataFrame()
-        extra = {"replications_rule": manifest["replications_rule"]} if manifest.get("replications_rule") else {}
+        info = RunInfo(rule=manifest.get("replications_rule") or None)
         return cls(scenario, seed, read_table(folder, "kpis.csv"), read_table(folder, "timeseries.csv"),
-                   fams, source=str(manifest.get("scenario_file", "")), extra=extra,
+                   fams, source=str(manifest.get("scenario_file", "")), info=info,
                    county_kpis=read_table(folder, "county_kpis.csv"), budget=read_table(folder, "budget.csv"))
 
 

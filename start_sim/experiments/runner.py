@@ -9,7 +9,7 @@ from start_sim.experiments.executor import Executor, Progress
 from start_sim.experiments.grid import simulate_grid
 from start_sim.experiments.precision import ReplicationsRule
 from start_sim.experiments.records import run_replication, scenario_hash
-from start_sim.experiments.results import Results
+from start_sim.experiments.results import Results, RunInfo
 from start_sim.experiments.workfolder import WorkFolder, work_plan
 from start_sim.inputs.schema import Scenario
 from start_sim.metrics.kpis import ReplicationOutput
@@ -65,6 +65,5 @@ def run(
         work = WorkFolder.open(work, work_plan("run", {"run": scenario}, seed), resume)
     grid = simulate_grid({"run": scenario}, replications, seed, workers=workers, scheduler=scheduler,
                          executor=executor, progress=progress, work=work, rule=rule, chunk=chunk)
-    extra = {"replications_rule": grid.rule} if grid.rule else {}
-    extra.update(simulated=grid.simulated, resumed=grid.resumed)
-    return Results.from_records(scenario, seed, grid.records["run"], source=source, extra=extra)
+    info = RunInfo(rule=grid.rule, simulated=grid.simulated, resumed=grid.resumed)
+    return Results.from_records(scenario, seed, grid.records["run"], source=source, info=info)

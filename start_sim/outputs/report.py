@@ -125,7 +125,7 @@ def write_run_report(results: Results, folder: str | Path) -> Path:
     sc = results.scenario
     figures = _figures(folder, RUN_FIGURES, lambda fn, stem: getattr(plots, fn)(results))
     manifest = results.manifest()
-    rule = results.extra.get("replications_rule")
+    rule = results.info.rule
     body = (
         f"<h1>{_e(sc.name)}</h1><p>{_e(sc.description)}</p>"
         f"<p class=meta>{results.replications} replications, seed {results.seed}; horizon {fmt(sc.horizon_years)} "
@@ -184,7 +184,7 @@ def write_compare_report(cmp: Comparison, folder: str | Path) -> Path:
         "<code>comparison.csv</code>.</p>"
         + _table(head, rows)
         + "<h2>Figures</h2>" + figures
-        + precision_html(first.kpis, cmp.extra.get("replications_rule"))
+        + precision_html(first.kpis, cmp.info.rule)
         + differing_inputs_html({n: r.scenario for n, r in cmp.results.items()})
         + inputs_html(first.scenario, f"Key inputs of the reference ({ref}) and their sources")
         + _manifest_html(manifest(cmp))
