@@ -1,5 +1,10 @@
 """Reading scenario files: TOML, ``extends`` chains and readable errors.
 
+``extends`` merges the file over its parent: tables key by key, other values replace the
+parent's, and ``[[counties]]`` items by ``name`` (:func:`merge_counties`): a county of the
+parent's name changes only the keys it gives, a new name adds a county, and ``remove = true``
+on an item removes the parent's county of that name.
+
 Every problem with the input becomes one :class:`ScenarioError` whose message names the
 file, the field path, the value given and what is allowed. When the bad value came from a
 file reached by ``extends``, the message names that file too.
@@ -7,6 +12,8 @@ file reached by ``extends``, the message names that file too.
 
 from __future__ import annotations
 
+import copy
+import difflib
 import os
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,7 @@ def _read_merged(path: Path, chain: tuple[Path, ...], origin: Origin) -> dict[st
         raise ScenarioError(str(exc).removeprefix(f"{exc.file}: ") + via, file=exc.file) from None
     parent = data.pop("extends", None)
     if parent is None:
+        _no_remove(data, path)
         origin.update({(key,): str(path) for key in data})
         return data
     if not isinstance(parent, str) or not parent.strip():
@@ -75,7 +83,88 @@ def _read_merged(path: Path, chain: tuple[Path, ...], origin: Origin) -> dict[st
             file=str(path),
         )
     base = _read_merged(parent_path, seen, origin)
-    return merge(base, data, origin, str(path))
+    counties = data.pop("counties", None)
+    merged = merge(base, data, origin, str(path))
+    if counties is not None:
+        merged["counties"] = merge_counties(base.get("counties"), counties, origin, str(path))
+    return merged
+
+
+def merge_counties(base: Any, over: Any, origin: Origin | None = None, file: str = "") -> Any:
+    """A variant's ``[[counties]]`` merged into its parent's by ``name``.
+
+    A county whose name (ignoring case and surrounding spaces) is the parent's changes only the
+    keys it gives (``hiring`` and other lists replace the parent's); a new name is appended;
+    ``remove = true`` on an item removes the parent's county of that name. Anything that is not
+    a list of named tables is left for the schema to report."""
+    if not _named_tables(base) or not _named_tables(over):
+        if origin is not None:
+            for k in [k for k in origin if k[:1] == ("counties",)]:
+                del origin[k]
+            origin[("counties",)] = file
+        return copy.deepcopy(over)
+    out = copy.deepcopy(base)
+    index = {_key(c["name"]): i for i, c in enumerate(out)}
+    dropped: set[int] = set()
+    for item in over:
+        item = dict(item)
+        remove = item.pop("remove", False)
+        i = index.get(_key(item["name"]))
+        if remove is not False:
+            _check_remove(item, remove, i, out, file)
+            dropped.add(i)  # type: ignore[arg-type]
+        elif i is None:
+            index[_key(item["name"])] = len(out)
+            out.append(copy.deepcopy(item))
+            if origin is not None:
+                origin[("counties", len(out) - 1)] = file
+        else:
+            out[i] = merge(out[i], item, origin, file, ("counties", i))
+    if dropped:
+        keep = [i for i in range(len(out)) if i not in dropped]
+        if origin is not None:
+            moved = {k: f for k, f in origin.items() if k[:1] == ("counties",) and len(k) > 1}
+            for k in moved:
+                del origin[k]
+            for new, old in enumerate(keep):
+                origin.update({("counties", new, *k[2:]): f for k, f in moved.items() if k[1] == old})
+        out = [out[i] for i in keep]
+    return out
+
+
+def _named_tables(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(c, dict) and isinstance(c.get("name"), str) for c in value)
+
+
+def _key(name: str) -> str:
+    return name.strip().casefold()
+
+
+def _check_remove(item: dict[str, Any], remove: Any, i: int | None, base: list[dict[str, Any]], file: str) -> None:
+    """``remove = true`` must be true, alone with the name, and name a county of the parent."""
+    name = item["name"]
+    if remove is not True:
+        raise ScenarioError(f"counties item {show(name)}: remove = {show(remove)} is not allowed: write remove = true "
+                            "to remove the parent's county of that name, or leave remove out", file=file)
+    if i is None:
+        names = [c["name"] for c in base]
+        near = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean {show(near[0])}?" if near else ""
+        raise ScenarioError(f"counties item {show(name)} has remove = true, but the scenario it extends has no county "
+                            f"of that name (its counties: {', '.join(map(show, names))}){hint}", file=file)
+    extra = sorted(set(item) - {"name"})
+    if extra:
+        raise ScenarioError(f"counties item {show(name)} has remove = true and also {', '.join(extra)}: a county "
+                            "that is removed takes no other keys; remove them, or drop remove = true to change it",
+                            file=file)
+
+
+def _no_remove(data: dict[str, Any], path: Path) -> None:
+    """``remove = true`` on a county only makes sense in a file that extends another."""
+    counties = data.get("counties")
+    if _named_tables(counties) and any("remove" in c for c in counties):
+        raise ScenarioError("a counties item has remove = true, but this file extends no other scenario: remove "
+                            "the county's [[counties]] item instead", file=str(path))
 
 
 SCENARIO_FILE = "a scenario .toml file, e.g. scenarios/kentucky.toml"
