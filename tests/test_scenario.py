@@ -114,7 +114,7 @@ def test_self_extends_is_a_loop(tmp_path):
 # --------------------------------------------------------------------------- extends
 
 
-def test_extends_merges_tables_and_replaces_arrays(tmp_path):
+def test_extends_merges_tables_and_counties_by_name(tmp_path):
     write(
         tmp_path,
         "base.toml",
@@ -140,7 +140,7 @@ def test_extends_merges_tables_and_replaces_arrays(tmp_path):
     )
     m = s.recovery.substance_recovery_multiplier
     assert (m.opioids, m.methamphetamine, m.alcohol, m.other) == (0.5, 0.6, 1.5, 0.8), f"nested tables merge: {m}"
-    assert [c.name for c in s.counties] == ["C"], "arrays replace the base's array, they do not merge"
+    assert [c.name for c in s.counties] == ["A", "B", "C"], "a county of a new name is added to the base's"
 
 
 def test_extends_replaces_a_distribution_given_with_dist(tmp_path):

@@ -64,9 +64,19 @@ def describe_errors(
                 f"{where}.dist = {show(tag)} is not a known distribution (allowed: {', '.join(DIST_NAMES)}){hint}"
             )
         else:
-            line = f"{where} = {show(value)} is not allowed: {_reason(err, root, raw)}"
+            line = f"{where} = {show(value)} is not allowed: {_reason(err, root, raw)}" + _percent(kind, ctx, value)
         lines.append(line)
     return lines
+
+
+def _percent(kind: str, ctx: dict[str, Any], value: Any) -> str:
+    """A hint for a share or rate written as a percentage (``eligible_share = 30`` for 30%)."""
+    limit = ctx.get("le", ctx.get("lt"))
+    if not kind.startswith("less_than") or not isinstance(value, int | float) or not isinstance(limit, int | float):
+        return ""
+    if limit <= 5 and 1 < value <= 100:
+        return f"; {show(value)} looks like a percentage: {value:g}% is written {value / 100:g}"
+    return ""
 
 
 _DIST_EXAMPLE = '{dist = "lognormal", mean = 426, sd = 150} or {dist = "fixed", value = 90}'

@@ -22,6 +22,7 @@ from start_sim.inputs.family_tables import Costs, Families, FollowUp, Placement,
 from start_sim.inputs.feasibility import check_feasible
 from start_sim.inputs.funding import Funding
 from start_sim.inputs.messages import validate_as
+from start_sim.inputs.plausibility import warn_implausible
 from start_sim.inputs.tables import (
     MODALITIES,
     PLACEMENT_TYPES,
@@ -108,6 +109,7 @@ class Scenario(Strict):
                 "in its last year (placements, re-reports, savings) are cut short and read as none; give "
                 "runout_years = 1 or more when outcomes or savings matter"
             ), stacklevel=2)
+        warn_implausible(self)
         check_feasible(self)
         return self
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from start_sim.inputs import bounds as B
 from start_sim.inputs.distributions import Distribution, Fixed, Lognormal, Uniform
@@ -81,11 +81,32 @@ class Workforce(Strict):
 
 
 class HiringStep(Strict):
-    """Posts opened on one day: filled after the hiring lag, taking families after training."""
+    """Posts opened on one day: filled after the hiring lag, taking families after training.
+    The day is given as ``day`` (from the start of the run) or ``days_after_launch`` (from the
+    county's ``launch_day``): exactly one of the two."""
 
-    day: float = Field(ge=0, description="day the posts are opened")
+    day: float | None = Field(
+        None, ge=0, description="day the posts are opened, counted from the start of the run (day 0), not from the "
+        "county's launch; give this or days_after_launch"
+    )
+    days_after_launch: float | None = Field(
+        None, ge=0, description="days after the county's launch_day the posts are opened (e.g. 365 for a second "
+        "dyad in the first year after launch); give this or day"
+    )
     caseworkers: int = Field(0, ge=0, le=B.MAX_DYADS, description=f"caseworker posts opened; {B.DYADS_REASON}")
     mentors: int = Field(0, ge=0, le=B.MAX_DYADS, description=f"mentor posts opened; {B.DYADS_REASON}")
+
+    @model_validator(mode="after")
+    def _one_day(self) -> HiringStep:
+        if (self.day is None) == (self.days_after_launch is None):
+            given = "both" if self.day is not None else "neither"
+            raise ValueError(f"a hiring step needs exactly one of day (from the start of the run) and "
+                             f"days_after_launch (from the county's launch_day); {given} given")
+        return self
+
+    def open_day(self, launch_day: float) -> float:
+        """The day of the run the posts open."""
+        return launch_day + self.days_after_launch if self.day is None else self.day
 
 
 class County(Strict):

@@ -48,7 +48,8 @@ class CountyModel:
         self.sc = scenario
         self.county = scenario.counties[county_index]
         hires_later = any(step.caseworkers for step in self.county.hiring)
-        self.with_start = with_start and (self.county.dyads > 0 or hires_later)
+        self.offers_start = with_start  # the START arm: families are referred to START
+        self.with_start = with_start and (self.county.dyads > 0 or hires_later)  # ... and it has staff
         self.env = simpy.Environment()
         prog = scenario.program
         self.pool = StaffPool(prog.caseload_cap, prog.solo_caseload_cap)
@@ -101,7 +102,7 @@ class CountyModel:
         for step in county.hiring:
             for role, n in ((CASEWORKER, step.caseworkers), (MENTOR, step.mentors)):
                 for _ in range(n):
-                    self._open_post(role, step.day)
+                    self._open_post(role, step.open_day(county.launch_day))
 
     def _open_post(self, role: str, day: float, in_post: bool = False) -> None:
         wf = self._wf
@@ -179,10 +180,12 @@ class CountyModel:
     def _arrive(self, case: Case) -> None:
         now = self.env.now
         f = case.family
-        if not self.with_start:
+        if not self.offers_start:
             self._open_usual(case, Route.NO_PROGRAM)
         elif now < self.county.launch_day and not f.pre_existing:
             self._open_usual(case, Route.BEFORE_LAUNCH)
+        elif not self.with_start:  # START on offer but no caseworker ever: no slot, so diverted at once
+            self._divert(case, Route.DIVERTED)
         elif f.open_at_start:
             caseworker = self.pool.open_caseworker()
             if caseworker is None:

@@ -1,0 +1,82 @@
+"""Plausibility warnings: values that are allowed but look like a mistake.
+
+A value within its domain limit (:mod:`start_sim.inputs.bounds`) runs, but some are so far
+outside the sources' ranges that they are more likely a slip: a rate written as a percentage
+(``caseworker_turnover_per_year = 3`` meant as 3%), a caseload cap far from START's 12-15, or a
+county with no dyads (START never runs there). Each becomes a :class:`ScenarioWarning` naming
+the field, the value, the sources' range and what to write instead; the run goes on.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Protocol
+
+from start_sim.core.errors import ScenarioWarning
+from start_sim.inputs.tables import County, Program, Workforce
+
+TURNOVER_PLAUSIBLE = 1.0
+"""Turnover above 1 a year (a mean tenure under a year) is far above the 0.2-0.4 of [Casey-turnover]."""
+
+GROWTH_PLAUSIBLE = 0.25
+"""Referral growth above 25% a year, sustained, is not a referral trend [assumption]."""
+
+CAP_PLAUSIBLE = (6, 25)
+"""A caseload cap outside 6-25 is far from START's 12-15 [KY-SOP-6.3]."""
+
+
+class NoDyadsWarning(ScenarioWarning):
+    """A county has no dyads and hires none: START never runs there."""
+
+
+class Scenario(Protocol):
+    """What the checks read of a :class:`start_sim.inputs.schema.Scenario`."""
+
+    counties: list[County]
+    program: Program
+    workforce: Workforce
+
+
+def _percent_hint(value: float) -> str:
+    return f"; if you meant {value:g}%, write {value / 100:g}" if 1 < value <= 100 else ""
+
+
+def _workforce(wf: Workforce, where: str) -> list[str]:
+    out = []
+    for key, source in (("caseworker_turnover_per_year", "0.2-0.4 a year, about 0.3 [Casey-turnover]"),
+                        ("mentor_turnover_per_year", "0.2 in the bundled scenarios [gap 8: assumption]")):
+        value = getattr(wf, key)
+        if value > TURNOVER_PLAUSIBLE:
+            out.append(f"{where}{key} = {value:g} is far outside the sources' range ({source}): it means a mean "
+                       f"tenure of {365.25 / value:.0f} days{_percent_hint(value)}")
+    return out
+
+
+def plausibility_problems(scenario: Scenario) -> list[str]:
+    """One sentence per value that is allowed but implausible."""
+    out = _workforce(scenario.workforce, "workforce.")
+    cap = scenario.program.caseload_cap
+    lo, hi = CAP_PLAUSIBLE
+    if not lo <= cap <= hi:
+        out.append(f"program.caseload_cap = {cap} is far from START's 12-15 families per dyad [KY-SOP-6.3]")
+    for i, c in enumerate(scenario.counties):
+        if c.workforce is not None:
+            out += _workforce(c.workforce, f"counties.{i}.workforce.")
+        g = c.referral_growth_per_year
+        if g > GROWTH_PLAUSIBLE:
+            out.append(f"counties.{i}.referral_growth_per_year (county {c.name!r}) = {g:g} is {g:.0%} more referrals "
+                       "every year, far above any referral trend; "
+                       "0.05 means +5% a year")
+    return out
+
+
+def warn_implausible(scenario: Scenario) -> None:
+    """Warn (``ScenarioWarning``) for every implausible value and every county without dyads."""
+    for text in plausibility_problems(scenario):
+        warnings.warn(ScenarioWarning(text + "; the run goes on with the value given"), stacklevel=3)
+    for i, c in enumerate(scenario.counties):
+        if c.dyads == 0 and not any(s.caseworkers for s in c.hiring):
+            warnings.warn(NoDyadsWarning(
+                f"counties.{i}.dyads (county {c.name!r}) = 0 and no caseworkers are hired later: START never runs "
+                "there, so every family referred after its launch is diverted to usual services; give dyads = 1 or "
+                "more (start-sim size finds how many)"), stacklevel=3)
