@@ -8,15 +8,18 @@ import os
 import sys
 import warnings
 
-COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "size")
+from start_sim.core.version import __version__
+
+COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "size", "new-county")
 """Subcommands in the order ``--help`` lists them; each is ``start_sim.cli.<name>``."""
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="start-sim", description="Simulate START dyads, caseloads and outcomes.")
+    p.add_argument("--version", action="version", version=f"start-sim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
-        module = importlib.import_module(f"start_sim.cli.{name}")
+        module = importlib.import_module(f"start_sim.cli.{name.replace('-', '_')}")
         cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__)
         module.add_arguments(cmd)
         cmd.set_defaults(handler=module.main)

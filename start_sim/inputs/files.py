@@ -113,6 +113,7 @@ def merge_counties(base: Any, over: Any, origin: Origin | None = None, file: str
         if remove is not False:
             _check_remove(item, remove, i, out, file)
             dropped.add(i)  # type: ignore[arg-type]
+            del index[_key(item["name"])]  # a later item of this name is a new county
         elif i is None:
             index[_key(item["name"])] = len(out)
             out.append(copy.deepcopy(item))
