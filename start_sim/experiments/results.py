@@ -113,18 +113,44 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def summary_table(kpis: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Mean, standard deviation and t confidence interval of every column."""
+    """Mean, standard deviation and t confidence interval of every column.
+
+    A t-interval is symmetric, so for a KPI near its natural limit it can cross it: the
+    interval is clipped to the KPI's range, read from its unit in the registry
+    (:data:`~start_sim.metrics.registry.METRICS`): [0, 1] for a share (units starting with
+    ``share``), 0 or more for days."""
     rows = {}
     for col in kpis.columns:
         x = kpis[col].to_numpy(dtype=float)
         x = x[~np.isnan(x)]
         n = len(x)
         mean, low, high = mean_ci(x, confidence)
+        lo_limit, hi_limit = kpi_range(col)
+        low, high = max(low, lo_limit), min(high, hi_limit)
         sd = float(x.std(ddof=1)) if n > 1 else math.nan
         rows[col] = {"mean": mean, "sd": sd, "ci_low": low, "ci_high": high, "n": n}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table["label"] = [_label(c) for c in table.index]
     return table
+
+
+def _metric(col: str):
+    """The registry entry of a KPI column (an arm's ``_start``/``_usual`` column too), or None."""
+    for suffix in ("_start", "_usual"):
+        if col.endswith(suffix) and col[: -len(suffix)] in METRICS:
+            return METRICS[col[: -len(suffix)]]
+    return METRICS.get(col)
+
+
+def kpi_range(col: str) -> tuple[float, float]:
+    """The values a KPI column can take, from its unit: [0, 1] for shares, [0, inf) for days."""
+    metric = _metric(col)
+    unit = metric.unit if metric else ""
+    if unit.startswith("share"):
+        return 0.0, 1.0
+    if unit == "days":
+        return 0.0, math.inf
+    return -math.inf, math.inf
 
 
 def _label(col: str) -> str:
