@@ -3,6 +3,7 @@ for the command line), from :mod:`start_sim.outcomes.fiscal`."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,19 +41,24 @@ def by_year_and_payer(rows: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["year", "payer"], key=lambda s: s.map(order) if s.name == "payer" else s, kind="stable")
 
 
+def _whole(v: float) -> str:
+    """Whole dollars, '-' for none (a county without START has no cost per family)."""
+    return fmt(round(v)) if math.isfinite(v) else "-"
+
+
 def fiscal_html(results: Results, folder: Path) -> str:
     """The report's fiscal-note section."""
     rows, families = rows_of(results, folder)
     if rows.empty:
         return ""
     t = by_year_and_payer(rows)
-    body = [[str(r["year"]), _e(r["payer"]), *(fmt(round(r[k])) for k in ITEMS), fmt(r["positive"])]
+    body = [[str(r["year"]), _e(r["payer"]), *(_whole(r[k]) for k in ITEMS), fmt(r["positive"])]
             for _, r in t.iterrows()]
     totals = t.groupby("payer", sort=False)[list(ITEMS)].sum()
-    body += [["all years", _e(p), *(f"<b>{fmt(round(v))}</b>" for v in r), ""] for p, r in totals.iterrows()]
+    body += [["all years", _e(p), *(f"<b>{_whole(v)}</b>" for v in r), ""] for p, r in totals.iterrows()]
     unit = fiscal.unit_costs(rows, families)
-    units = "; ".join(f"{_e(p)} {fmt(round(unit[f'{p}_per_family']))} per family served and "
-                      f"{fmt(round(unit[f'{p}_per_placement_avoided']))} per placement avoided"
+    units = "; ".join(f"{_e(p)} {_whole(unit[f'{p}_per_family'])} per family served and "
+                      f"{_whole(unit[f'{p}_per_placement_avoided'])} per placement avoided"
                       for p in totals.index if f"{p}_per_family" in unit)
     growth = results.scenario.costs.cost_escalation_per_year
     return (
@@ -63,6 +69,6 @@ def fiscal_html(results: Results, folder: Path) -> str:
         "replications in which the payer saves that year (chance variation, not parameter uncertainty: run "
         "<code>start-sim uncertainty --perspective county</code> for that). The payers' amounts of an item add "
         "up to the item.</p>"
-        + table(["year", "payer", *ITEMS.values(), "P(net &gt; 0)"], body, numeric_from=2)
+        + table(["year", "payer", *(_e(v) for v in ITEMS.values()), "P(net &gt; 0)"], body, numeric_from=2)
         + f"<p class=small>Net cost (costs minus savings) over the run: {units}.</p>"
     )

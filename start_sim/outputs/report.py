@@ -23,14 +23,16 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from matplotlib.figure import Figure
 
+from start_sim.core.stats import mean_ci
 from start_sim.experiments.precision import DEFAULT_KPIS, replications_needed
 from start_sim.metrics.registry import METRICS
-from start_sim.outputs import plots
+from start_sim.outputs import bottom_line, plots
 from start_sim.outputs.fiscal_table import fiscal_html
 from start_sim.outputs.formatting import fmt
 from start_sim.outputs.html import escape as _e
-from start_sim.outputs.html import figure_html, page, png_bytes
+from start_sim.outputs.html import figure_html, notice, page, png_bytes
 from start_sim.outputs.html import table as _table
+from start_sim.outputs.labels import BUDGET, kpi_label, plain
 from start_sim.outputs.sources import differing_inputs_html, inputs_html
 
 if TYPE_CHECKING:
@@ -55,14 +57,38 @@ COMPARE_FIGURES = (
 )
 
 
+INTERVALS = ("Mean over replications [95% confidence interval]. The intervals cover simulation noise only; see "
+             "the uncertainty analysis (start-sim uncertainty) for parameter uncertainty.")
+NOTHING_SERVED = ("Nothing to show: no family is served by START in this scenario (no dyads, or none in post "
+                  "within the horizon), so there are no START caseloads, outcomes or savings to chart.")
+
+
 def _ci(row: Mapping) -> str:
-    return f"{fmt(row['mean'])} <span class=small>[{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]</span>"
+    return f"{fmt(row['mean'])} <span class=ci>[{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]</span>"
 
 
-def _figures(folder: Path, specs: tuple, make: Callable[[str | None, str], Figure]) -> str:
-    """Each figure of ``specs`` as ``stem.png`` in ``folder`` and as embedded HTML."""
+def setting_of(results: Results) -> bottom_line.Setting:
+    """What the bottom line needs to know of a run's scenario."""
+    sc = results.scenario
+    return bottom_line.Setting(sum(c.dyads for c in sc.counties), len(sc.counties), sc.horizon_years,
+                               sc.runout_years, sc.costs.discount_rate_per_year)
+
+
+def served(results: Results) -> bool:
+    """Whether START served any family in any replication."""
+    k = results.kpis
+    return "families_started" in k.columns and bool((k["families_started"] > 0).any())
+
+
+def _figures(folder: Path, specs: tuple, make: Callable[[str | None, str], Figure], empty: str | None = None) -> str:
+    """Each figure of ``specs`` as ``stem.png`` in ``folder`` and as embedded HTML; with ``empty``,
+    that notice in place of every figure (and no PNG)."""
     parts = []
     for stem, fn, caption in specs:
+        if empty:
+            (folder / f"{stem}.png").unlink(missing_ok=True)
+            parts.append(f'<figure id="fig-{stem}">{notice(empty)}<figcaption>{_e(caption)}</figcaption></figure>')
+            continue
         png = png_bytes(make(fn, stem))
         (folder / f"{stem}.png").write_bytes(png)
         parts.append(figure_html(stem, png, caption))
@@ -77,15 +103,35 @@ def kpi_tables_html(results: Results) -> str:
         if m.arms:
             a, b = f"{m.key}_start", f"{m.key}_usual"
             if a in s.index:
-                out.append([_e(m.label), _e(m.unit), _ci(s.loc[a]), _ci(s.loc[b]), _e(m.definition)])
+                out.append([_e(m.label), _e(m.unit), _ci(s.loc[a]), _ci(s.loc[b]), _e(plain(m.definition))])
         elif m.key in s.index:
-            cap.append([_e(m.label), _e(m.unit), _ci(s.loc[m.key]), _e(m.definition)])
+            cap.append([_e(m.label), _e(m.unit), _ci(s.loc[m.key]), _e(plain(m.definition))])
     return (
-        "<h2>Capacity, staff and costs</h2><p class=small>Mean over replications [95% confidence interval].</p>"
-        + _table(["KPI", "unit", "mean [95% CI]", "definition"], cap, numeric_from=2)
+        f"<h2>Capacity, staff and costs</h2><p class=small>{INTERVALS}</p>"
+        + _table(["KPI", "unit", "mean [95% CI]", "definition"], cap, numeric_from=2, definition_from=3)
         + "<h2>Outcomes: START vs usual services for the same families</h2>"
-        + _table(["KPI", "unit", "START", "usual services", "definition"], out, numeric_from=2)
+        + f"<p class=small>{INTERVALS}</p>"
+        + _table(["KPI", "unit", "START", "usual services", "definition"], out, numeric_from=2, definition_from=4)
     )
+
+
+def budget_html(results: Results) -> str:
+    """Nominal costs by programme year (mean over replications), as a budget request needs them."""
+    if results.budget.empty:
+        return ""
+    b = results.budget_by_year()
+    cols = [c for c in BUDGET if c in b.columns]
+    def k(v: float) -> str:
+        return f"{v / 1000:,.0f}" if math.isfinite(v) else "-"
+
+    rows = [[str(y), *(k(r[c]) for c in cols)] for y, r in b.iterrows()]
+    rows.append(["total", *(f"<b>{k(b[c].sum())}</b>" for c in cols)])
+    return ("<h2>Budget by programme year</h2><p class=small>Thousands of USD, nominal (not discounted), today's "
+            "unit costs, "
+            f"mean of {results.replications} replications, all counties; care, treatment, casework and subsidies "
+            "of the families referred within the horizon, in the year they are paid (as "
+            "<code>budget_by_year.csv</code>).</p>"
+            + _table(["year", *(_e(BUDGET[c]) for c in cols)], rows))
 
 
 def precision_html(kpis: pd.DataFrame, rule: dict | None) -> str:
@@ -93,10 +139,7 @@ def precision_html(kpis: pd.DataFrame, rule: dict | None) -> str:
     cols = [k for k in DEFAULT_KPIS if k in kpis.columns]
     need = replications_needed(kpis, cols, precision=(rule or {}).get("precision", 0.05))
     p = (rule or {}).get("precision", 0.05)
-    rows = [[_e(METRICS[k.removesuffix("_start").removesuffix("_usual")].label + (
-        " (START)" if k.endswith("_start") else " (usual)" if k.endswith("_usual") else "")
-        if k.removesuffix("_start").removesuffix("_usual") in METRICS else k),
-        fmt(r["mean"]), f"{100 * r['precision_now']:.1f}%" if math.isfinite(r["precision_now"]) else "-",
+    rows = [[_e(kpi_label(k)), fmt(r["mean"]), f"{100 * r['precision_now']:.1f}%" if math.isfinite(r["precision_now"]) else "-",
         fmt(r["needed"]), fmt(r["projected"])] for k, r in need.iterrows()]
     head = (f"<p>Replications were chosen by the confidence-interval method: run until each KPI's 95% CI half-width "
             f"is within {100 * p:g}% of its mean for {rule.get('look_ahead')} replications in a row. Precision "
@@ -119,11 +162,13 @@ def _manifest_html(manifest: dict) -> str:
             f"<details><summary>manifest.json</summary><pre>{_e(json.dumps(manifest, indent=2))}</pre></details>")
 
 
-def write_run_report(results: Results, folder: str | Path) -> Path:
-    """Figures (PNG) and ``report.html`` of one run into ``folder``."""
+def write_run_report(results: Results, folder: str | Path, psa: bottom_line.Psa | None = None) -> Path:
+    """Figures (PNG) and ``report.html`` of one run into ``folder``; ``psa``: the uncertainty
+    analysis of the same scenario, for the bottom line."""
     folder = Path(folder)
     sc = results.scenario
-    figures = _figures(folder, RUN_FIGURES, lambda fn, stem: getattr(plots, fn)(results))
+    empty = None if served(results) else NOTHING_SERVED
+    figures = _figures(folder, RUN_FIGURES, lambda fn, stem: getattr(plots, fn)(results), empty)
     manifest = results.manifest()
     rule = results.info.rule
     body = (
@@ -133,7 +178,9 @@ def write_run_report(results: Results, folder: str | Path) -> Path:
         f"{'county' if len(sc.counties) == 1 else 'counties'}. Scenario file: "
         f"<code>{_e(results.source or '-')}</code>. Every family appears in both arms: START and usual services "
         "(the counterfactual) on common random numbers.</p>"
+        + bottom_line.as_html(bottom_line.run(results.summary(), setting_of(results), psa))
         + kpi_tables_html(results)
+        + budget_html(results)
         + fiscal_html(results, folder)
         + "<h2>Figures</h2>" + figures
         + precision_html(results.kpis, rule)
@@ -159,7 +206,8 @@ def write_compare_report(cmp: Comparison, folder: str | Path) -> Path:
             return plots.differences_plot(summary, list(HEADLINE), ref)
         return getattr(plots, fn)(cmp.results)
 
-    figures = _figures(folder, COMPARE_FIGURES, make)
+    any_served = any(served(r) for r in cmp.results.values())
+    figures = _figures(folder, COMPARE_FIGURES, make, None if any_served else NOTHING_SERVED)
     rows_by = summary.set_index(["kpi", "scenario"])
     head = ["KPI", *[_e(n) for n in names], *[f"{_e(n)} &minus; {_e(ref)}" for n in names[1:]]]
     rows = []
@@ -170,7 +218,7 @@ def write_compare_report(cmp: Comparison, folder: str | Path) -> Path:
         cells += [_ci(rows_by.loc[(kpi, n)]) for n in names]
         for n in names[1:]:
             r = rows_by.loc[(kpi, n)]
-            cells.append(f"{fmt(r['diff_mean'])} <span class=small>[{fmt(r['diff_ci_low'])}, {fmt(r['diff_ci_high'])}]</span>")
+            cells.append(f"{fmt(r['diff_mean'])} <span class=ci>[{fmt(r['diff_ci_low'])}, {fmt(r['diff_ci_high'])}]</span>")
         rows.append(cells)
     first = cmp.results[ref]
     links = " ".join(f'<a href="scenarios/{_e(n)}/report.html">{_e(n)}</a>' for n in names)
@@ -180,8 +228,10 @@ def write_compare_report(cmp: Comparison, folder: str | Path) -> Path:
         "replication <i>i</i> of every scenario sees the same families with the same random draws, so differences "
         "are paired replication by replication (much narrower intervals than from independent runs). Each "
         f"scenario's own report: {links}.</p>"
-        "<h2>Headline KPIs and paired differences</h2><p class=small>Mean [95% CI]; the full table is "
-        "<code>comparison.csv</code>.</p>"
+        + bottom_line.as_html(bottom_line.compare(summary, names, {n: setting_of(r) for n, r in cmp.results.items()}))
+        + outcomes_per_cost_html(cmp)
+        + "<h2>Headline KPIs and paired differences</h2>"
+        f"<p class=small>{INTERVALS} The full table is <code>comparison.csv</code>.</p>"
         + _table(head, rows)
         + "<h2>Figures</h2>" + figures
         + precision_html(first.kpis, cmp.info.rule)
@@ -192,6 +242,39 @@ def write_compare_report(cmp: Comparison, folder: str | Path) -> Path:
     path = folder / "report.html"
     path.write_text(page(f"start-sim comparison: {' vs '.join(names)}", body), encoding="utf-8")
     return path
+
+
+OUTCOME_ROWS = (
+    ("families_started", "Families served by START"),
+    ("share_assigned_within_14d", "Assigned within 14 days"),
+    ("placement_rate_12m_start", "Children placed within 12 months (START)"),
+    ("placement_rate_12m_usual", "Children placed within 12 months (same families, usual services)"),
+    ("sobriety_rate_at_closure_start", "Parents in recovery at closure (START)"),
+    ("home_at_closure_rate_start", "Children home at closure (START)"),
+    ("net_program_cost", "START program cost (net), USD (PV)"),
+    ("cost_per_family", "Net cost per family served, USD (PV)"),
+    ("cost_per_placement_avoided", "Net cost per placement avoided, USD"),
+    ("net_savings", "Net savings, USD (PV)"),
+)
+
+
+def outcomes_per_cost_html(cmp: Comparison) -> str:
+    """What each scenario achieves and what it costs per outcome, beside its net savings."""
+    def ci(res: Results, key: str) -> str:
+        k = res.kpis
+        if key == "cost_per_family":
+            x = (k["net_program_cost"] / k["families_started"].where(k["families_started"] > 0)).to_numpy(dtype=float)
+        elif key in k.columns:
+            x = k[key].to_numpy(dtype=float)
+        else:
+            return "-"
+        mean, lo, hi = mean_ci(x)
+        return _ci({"mean": mean, "ci_low": lo, "ci_high": hi})
+
+    rows = [[_e(label), *(ci(r, key) for r in cmp.results.values())] for key, label in OUTCOME_ROWS]
+    return ("<h2>Outcomes and cost per outcome</h2><p class=small>What each plan achieves beside what it saves, as "
+            f"cost-effectiveness analysis reads them: a plan that serves fewer families can save more while doing "
+            f"less. {INTERVALS}</p>" + _table(["", *(_e(n) for n in cmp.names)], rows))
 
 
 def write_report(folder: str | Path) -> Path:

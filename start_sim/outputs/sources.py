@@ -16,6 +16,7 @@ from start_sim.inputs.schema import Scenario
 from start_sim.outputs.formatting import fmt
 from start_sim.outputs.html import escape as _e
 from start_sim.outputs.html import table as _table
+from start_sim.outputs.labels import humanise, param_label, plain
 
 SOURCES = ("start_sim.outputs", "data/sources.md")
 """Package and resource path of the source table (package data, so an installed wheel has it)."""
@@ -139,6 +140,11 @@ def _get(d: dict, path: str) -> Any:
     return d
 
 
+def _param(path: str) -> str:
+    """A parameter in words, its dotted path on hover."""
+    return f'<span title="{_e(path)}">{_e(param_label(path))}</span>'
+
+
 def inputs_html(scenario: Scenario, title: str = "Key inputs and their sources") -> str:
     """The key inputs, the counties and (folded) every parameter, each with its description and sources."""
     d = scenario.to_dict()
@@ -149,22 +155,23 @@ def inputs_html(scenario: Scenario, title: str = "Key inputs and their sources")
         except (KeyError, IndexError, TypeError):
             continue
         desc = describe(path)
-        rows.append([f"<code>{_e(path)}</code>", _e(_value(v)), _e(desc), _sources_html(source_keys(desc))])
+        rows.append([_param(path), _e(plain(_value(v))), _e(plain(desc)), _sources_html(source_keys(desc))])
     county_rows = [[_e(_value(c.get(k))) for k in COUNTY_COLUMNS if k in c] for c in d["counties"]]
-    county_head = [f'<span title="{_e(describe("counties.0." + k))}">{_e(k)}</span>' for k in COUNTY_COLUMNS
+    county_head = [f'<span title="{_e(describe("counties.0." + k))}">{_e(humanise(k))}</span>' for k in COUNTY_COLUMNS
                    if k in d["counties"][0]]
     every = []
     for path, v in flatten({k: v for k, v in d.items() if k not in ("name", "description", "counties")}).items():
         desc = describe(path)
-        every.append([f"<code>{_e(path)}</code>", _e(_value(v)), _e(desc), _sources_html(source_keys(desc))])
+        every.append([_param(path), _e(plain(_value(v))), _e(plain(desc)), _sources_html(source_keys(desc))])
     return (
         f"<h2>{_e(title)}</h2>"
         "<p class=small>Each parameter's source key resolves in <code>calibration/sources.md</code> (hover for the "
         "citation; links need a network). <i>assumption</i> marks a value without a published source.</p>"
-        + _table(["parameter", "value", "what it is", "source"], rows, numeric_from=9)
+        + _table(["parameter", "value", "what it is", "source"], rows, numeric_from=9, definition_from=2)
         + "<h3>Counties</h3>" + _table(county_head, county_rows, numeric_from=1)
         + "<details><summary>Every parameter of the scenario</summary>"
-        + _table(["parameter", "value", "what it is", "source"], every, numeric_from=9) + "</details>"
+        + _table(["parameter", "value", "what it is", "source"], every, numeric_from=9, definition_from=2)
+        + "</details>"
     )
 
 
@@ -179,8 +186,9 @@ def differing_inputs_html(scenarios: Mapping[str, Scenario]) -> str:
         if all(v == vals[0] for v in vals) or p == "name":
             continue
         desc = describe(p)
-        rows.append([f"<code>{_e(p)}</code>", *[_e(_value(v)) for v in vals], _e(desc), _sources_html(source_keys(desc))])
+        rows.append([_param(p), *[_e(plain(_value(v))) for v in vals], _e(plain(desc)), _sources_html(source_keys(desc))])
     if not rows:
         return "<h2>Inputs that differ</h2><p>The scenarios have the same inputs.</p>"
     return ("<h2>Inputs that differ between the scenarios</h2>"
-            + _table(["parameter", *[_e(n) for n in names], "what it is", "source"], rows, numeric_from=99))
+            + _table(["parameter", *[_e(n) for n in names], "what it is", "source"], rows, numeric_from=99,
+                     definition_from=1 + len(names)))
