@@ -317,6 +317,15 @@ def print_fiscal(results: Results) -> None:
     console().print(table)
 
 
+def print_stop(rule: dict | None) -> None:
+    """Why a ``--replications auto`` run stopped (nothing for a fixed number); the manifest's
+    ``replications_rule`` records the same."""
+    if rule and "stopped_by" in rule:
+        from start_sim.experiments.precision import describe_stop
+
+        print(describe_stop(rule))
+
+
 def interrupted(work) -> int:
     """Exit status 130; say what was kept for --resume (an empty work folder is removed)."""
     n = work.count()

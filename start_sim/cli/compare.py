@@ -18,6 +18,7 @@ from start_sim.cli.common import (
     fail,
     fmt,
     output_folder,
+    print_stop,
     rule_of,
     simulate_then_write,
     work_folder,
@@ -62,6 +63,7 @@ def main(args: argparse.Namespace) -> int:
     if status:
         return status
     _print(cmp.summary(), list(loaded), HEADLINE)
+    print_stop(cmp.info.rule)
     if cmp.info.resumed:
         print(f"resumed: {cmp.info.resumed} replications taken from {work.path}/, "
               f"{cmp.info.simulated} simulated now")

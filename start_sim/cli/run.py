@@ -18,6 +18,7 @@ from start_sim.cli.common import (
     output_folder,
     print_budget,
     print_fiscal,
+    print_stop,
     print_summary,
     rule_of,
     simulate_then_write,
@@ -65,6 +66,7 @@ def main(args: argparse.Namespace) -> int:
     print_summary(results)
     print_budget(results)
     print_fiscal(results)
+    print_stop(results.info.rule)
     if results.info.resumed:
         print(f"resumed: {results.info.resumed} replications taken from {partial}/, "
               f"{results.info.simulated} simulated now")

@@ -94,11 +94,11 @@ def simulate_grid(
             n = rule.solution(frames)
             if n is not None:
                 final = n + rule.window(n)
-                info = {**rule.to_dict(), "needed": n, "used": final, "reached": True}
+                info = rule.verdict(frames, n, final)
                 break
             if target >= rule.max_replications:
                 final = target
-                info = {**rule.to_dict(), "needed": None, "used": final, "reached": False}
+                info = rule.verdict(frames, None, final)
                 break
             target = rule.next_target(frames, target, max(ex.size, 1))
     records = {name: [have[name][i] for i in range(final)] for name in scenarios}

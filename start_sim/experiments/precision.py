@@ -122,6 +122,51 @@ class ReplicationsRule:
         d["kpis"] = list(self.kpis)
         return d
 
+    def verdict(self, frames: Sequence[pd.DataFrame], needed: int | None, used: int) -> dict:
+        """Why the run stopped, for the manifest: the rule, ``needed`` and ``used``, ``reached``,
+        ``stopped_by`` (``"precision"`` or ``"max_replications"``), each KPI's worst relative
+        precision over the scenarios after ``used`` replications, and ``binding_kpi``: the KPI
+        that needed the most replications (reached) or is furthest from the precision (not)."""
+        worst: dict[str, float] = {}
+        for kpi in self.kpis:
+            values = [float(relative_precision(f[kpi].to_numpy(dtype=float)[:used], self.confidence)[-1])
+                      for f in frames if used]
+            worst[kpi] = max(values, default=math.inf)
+        shown = {k: (v if math.isfinite(v) else None) for k, v in worst.items()}  # JSON has no inf
+        if needed is not None:
+            first = {kpi: max(_first_precise(f[kpi], self, used) for f in frames) for kpi in self.kpis}
+            binding = max(self.kpis, key=lambda k: first[k])
+        else:
+            binding = max(self.kpis, key=lambda k: worst[k])
+        return {**self.to_dict(), "needed": needed, "used": used, "reached": needed is not None,
+                "stopped_by": "precision" if needed is not None else "max_replications",
+                "binding_kpi": binding, "precision_at_end": shown}
+
+
+def _first_precise(values: pd.Series, rule: ReplicationsRule, used: int) -> int:
+    """The first ``n`` from which a KPI stays precise enough up to ``used`` replications."""
+    ok = relative_precision(values.to_numpy(dtype=float)[:used], rule.confidence) <= rule.precision
+    n = used
+    while n > 0 and ok[n - 1]:
+        n -= 1
+    return n + 1
+
+
+def describe_stop(info: dict) -> str:
+    """One sentence: why an ``auto`` run stopped (from :meth:`ReplicationsRule.verdict`)."""
+    kpi = info.get("binding_kpi")
+    end = info.get("precision_at_end") or {}
+    pct = f"{info['precision']:.0%}"
+    if info.get("reached"):
+        return (f"replications auto: the precision ({pct} of the mean, {info['confidence']:.0%} CI) was reached after "
+                f"{info['needed']} replications (the last KPI to reach it: {kpi}), and held for the look-ahead: "
+                f"{info['used']} used")
+    short = ", ".join(f"{k} {'-' if v is None else f'{v:.1%}'}" for k, v in end.items()
+                      if v is None or v > info["precision"])
+    return (f"replications auto: stopped at the maximum of {info['used']} replications (--max-replications) "
+            f"before the precision of {pct} was reached; not yet precise: {short or kpi}. Raise "
+            "--max-replications, ask for a looser --precision, or watch other --precision-kpis")
+
 
 def relative_precision(values: pd.Series | np.ndarray, confidence: float = 0.95) -> np.ndarray:
     """After each replication, the CI half-width / |mean| of the values so far (NaN values
