@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from start_sim.cli.common import (
+    ProgressBar,
     console,
     fail,
     fmt,
@@ -19,6 +19,7 @@ from start_sim.cli.common import (
     whole,
     workers,
 )
+from start_sim.cli.phases import PhaseProgress
 from start_sim.core.errors import ScenarioError
 
 BUDGET = {"design-points": 100_000, "starts": 1_000, "maxfev": 100_000, "local-points": 100_000,
@@ -72,11 +73,13 @@ def main(args: argparse.Namespace) -> int:
         check_file(Path(args.posterior_csv), "--posterior-csv", is_posterior_header)
     budget = {k.replace("-", "_"): getattr(args, k.replace("-", "_")) for k in BUDGET}
     budget = {k: v for k, v in budget.items() if v is not None}
-    say = lambda msg: print(f"calibrate: {msg}", file=sys.stderr, flush=True)
     with output_folder(out, "calibrate"):
         try:
-            res = calibrate(scenario, targets, replications=args.replications, seed=args.seed, workers=args.workers,
-                            scheduler=args.scheduler, budget=budget, progress=say)
+            with ProgressBar("calibrate") as bar:  # phases: design, Nelder-Mead, posterior
+                say = PhaseProgress(bar, "calibrate", 3)
+                res = calibrate(scenario, targets, replications=args.replications, seed=args.seed,
+                                workers=args.workers, scheduler=args.scheduler, budget=budget, progress=say)
+                say.finish()
         except KeyboardInterrupt:
             return fail("interrupted; nothing written", 130)
         try:

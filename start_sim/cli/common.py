@@ -236,6 +236,12 @@ class ProgressBar:
         rate = f"{(done - d0) / elapsed:.1f}/s" if elapsed > 0 and done > d0 else ""
         self._bar.update(self._task, total=total, completed=done, rate=rate)
 
+    def describe(self, what: str) -> None:
+        """Change the text in front of the bar (e.g. the phase of an analysis)."""
+        self.what = what
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, description=what)
+
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()

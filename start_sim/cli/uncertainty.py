@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 from start_sim.cli.common import (
+    ProgressBar,
     console,
     fail,
     fmt,
@@ -21,6 +21,7 @@ from start_sim.cli.common import (
     whole,
     workers,
 )
+from start_sim.cli.phases import PhaseProgress
 from start_sim.core.errors import ScenarioError
 
 HELP = "PSA and benefit-cost analysis: savings distribution, tornado, Morris indices, $2.22 check"
@@ -89,13 +90,15 @@ def main(args: argparse.Namespace) -> int:
                     "add --runout-years")
     out = Path(args.out) if args.out else Path("results") / "uncertainty"
     opts = Options(args.discount_rate, args.horizon_years, args.perspective)
-    say = lambda msg: print(f"uncertainty: {msg}", file=sys.stderr, flush=True)
     with output_folder(out, "uncertainty"):
         try:
-            res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale,
-                              options=opts, tornado_replications=args.tornado_replications,
-                              morris_trajectories=args.morris_trajectories, workers=args.workers,
-                              scheduler=args.scheduler, progress=say)
+            with ProgressBar("uncertainty") as bar:  # phases: PSA, tornado, Morris (if asked)
+                say = PhaseProgress(bar, "uncertainty", 3 if args.morris_trajectories > 0 else 2)
+                res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale,
+                                  options=opts, tornado_replications=args.tornado_replications,
+                                  morris_trajectories=args.morris_trajectories, workers=args.workers,
+                                  scheduler=args.scheduler, progress=say)
+                say.finish()
         except KeyboardInterrupt:
             return fail("interrupted; nothing written", 130)
         try:
