@@ -20,8 +20,12 @@ have fewer slots than those cases: that floor is reported.
 
 The uncertainty of the answer: the service level at the chosen ``n`` with its 95% t-interval
 over replications, and the share of replications in which every target is met
-(``p_meets``): a planner who wants, say, 80% confidence rather than a mean can add dyads
-until ``p_meets`` reaches it.
+(``p_meets``): a planner who wants, say, 80% confidence rather than a mean asks for
+``confidence = 0.8`` (``size --confidence 0.8``), and the search then needs both.
+
+Staff leave: where the scenario sets no turnover or hiring lag, ``start-sim size`` sizes with
+:data:`SIZING_WORKFORCE` (turnover 0.3 a year [Casey-turnover], a gamma hiring lag), not the
+schema's no-turnover defaults, which overstate how often the answer meets the target.
 """
 
 from __future__ import annotations
@@ -43,10 +47,44 @@ from start_sim.analyses.staffing_estimate import (
     mentors_for,
     slots_for,
 )
+from start_sim.core.dotted import show
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.schema import County, Scenario
 from start_sim.outcomes.costs import staff_cost_per_day
+
+SIZING_WORKFORCE = {
+    "caseworker_turnover_per_year": 0.3,  # the U.S. average of 0.2-0.4 [Casey-turnover]
+    "mentor_turnover_per_year": 0.2,  # not published [gap 8: assumption], as the bundled rollout scenarios
+    "hiring_lag_days": {"dist": "gamma", "mean": 60, "sd": 20},  # [assumption], as the bundled rollout scenarios
+}
+"""Staffing dynamics the search assumes where the scenario gives none: the schema's defaults (no
+turnover, a fixed lag) would size for staff who never leave."""
+
+
+def fill_sizing_defaults(data: dict[str, Any]) -> list[str]:
+    """Give the scenario data (as read, before validation) :data:`SIZING_WORKFORCE` where neither
+    the scenario's ``[workforce]`` nor a county's own ``workforce`` table sets a key; returns
+    what was filled, in words."""
+    notes = []
+    tables = [("workforce", data.setdefault("workforce", {}))]
+    tables += [(f"{c.get('name')}'s workforce", c["workforce"]) for c in data.get("counties", [])
+               if isinstance(c, dict) and isinstance(c.get("workforce"), dict)]
+    for where, table in tables:
+        if not isinstance(table, dict):
+            continue
+        for key, value in SIZING_WORKFORCE.items():
+            if key not in table:
+                table[key] = value
+                notes.append(f"{where}.{key} = {show(value)}")
+    return notes
+
+
+def meets(e: Any, confidence: float | None) -> bool:
+    """A candidate's verdict: the mean service level meets every target and, when a
+    ``confidence`` is asked for, so does that share of replications (``p_meets``)."""
+    return bool(e.meets) and (confidence is None or e.p_meets >= confidence - 1e-12)
+
 
 PILOT_REPLICATIONS = 2
 """Replications of the ample-capacity pilot that measures how often a closure check extends a case."""
@@ -112,6 +150,7 @@ class Sizing:
     seed: int
     counties: list[CountySizing]
     skipped: list[str] = field(default_factory=list)  # counties not sized, or what was left out of them
+    confidence: float | None = None  # the share of replications asked to meet the targets (None: the mean)
 
     def table(self) -> pd.DataFrame:
         """One row per county: the answer, its service levels with 95% CI, cost and hiring dates."""
@@ -156,7 +195,7 @@ def _floor(scenario: Scenario, county: County) -> int:
 
 def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | ServiceTarget], replications: int = 20,
                 seed: int = 1, executor: Executor | None = None,
-                progress: Progress | None = None) -> CountySizing:
+                progress: Progress | None = None, confidence: float | None = None) -> CountySizing:
     """The staffing search for one county (see the module docstring)."""
     tg = tuple(parse_target(t) for t in targets)
     county = scenario.counties[county_index]
@@ -174,12 +213,12 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     if progress:
         progress(f"{county.name}: analytic estimate {n0} dyads")
     n = n0
-    if ev(n).meets:
-        while n - 1 >= floor and ev(n - 1).meets:
+    if meets(ev(n), confidence):
+        while n - 1 >= floor and meets(ev(n - 1), confidence):
             n -= 1
     else:
         limit = max(ample * 4, n0 + 50)
-        while not ev(n).meets and n < limit:
+        while not meets(ev(n), confidence) and n < limit:
             n += 1
     if progress:
         progress(f"{county.name}: {n} dyads")
@@ -191,24 +230,25 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     return CountySizing(
         county=county.name, launch_day=county.launch_day, dyads_in_scenario=county.dyads, dyads=n, caseworkers=n,
         mentors=n if m is None else m, analytic_dyads=n0, analytic_utilisation=rho0, floor=floor,
-        reached=best.meets, targets=tg, levels=[(best.mean(i), *best.ci(i)) for i in range(len(tg))], below=below,
+        reached=meets(best, confidence), targets=tg, levels=[(best.mean(i), *best.ci(i)) for i in range(len(tg))], below=below,
         p_meets=best.p_meets, utilisation=best.utilisation, annual_cost=annual_staff_cost(scenario, county, n),
         hiring_lead_days=lead, open_posts_day=county.launch_day - lead, arrival_per_year=lam * DAYS_PER_YEAR,
         mean_days_in_start=mean_days, extend_probability=q,
         mentors_in_scenario=county.mentor_count, running=bool(county.initial_caseload or county.initial_waitlist) and county.dyads > 0,
-        tried={k: e.meets for k, e in sorted(ev.cache.items())},
+        tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())},
     )
 
 
 def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[str | ServiceTarget], replications: int = 20,
                   seed: int = 1, workers: int = 1, scheduler: str | None = None,
-                  progress: Progress | None = None) -> Sizing:
+                  progress: Progress | None = None, confidence: float | None = None) -> Sizing:
     """Per county, the smallest number of dyads meeting every target (all must hold), with
     the service level's 95% CI and the share of replications meeting the targets.
 
     ``targets``: e.g. ``"assigned_within_days=14@0.9"`` or ``["assigned_within_days=14@0.9",
     "diverted_share<=0.05"]``. Every candidate uses the same ``seed`` and replications
     (common random numbers). ``workers`` > 1 runs replications on a local Dask cluster.
+    ``confidence`` (e.g. 0.8): also require that share of replications to meet every target.
     A malformed target raises ``ValueError``; a county's scenario that does not validate,
     :class:`~start_sim.core.errors.ScenarioError`."""
     if isinstance(targets, (str, ServiceTarget)):
@@ -228,5 +268,5 @@ def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[st
             if county.hiring:
                 skipped.append(f"{county.name}: its hiring steps were left out; the count is a constant headcount "
                                "from launch")
-            out.append(size_county(scenario, k, tg, replications, seed, use, progress))
-    return Sizing(scenario, tg, replications, seed, out, skipped)
+            out.append(size_county(scenario, k, tg, replications, seed, use, progress, confidence))
+    return Sizing(scenario, tg, replications, seed, out, skipped, confidence)

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
+import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
-from start_sim.cli.common import check_size, console, fail, fmt, output_folder, positive_int, seed, workers
+from start_sim.cli.common import check_size, console, fail, fmt, output_folder, positive_int, seed, share, workers
 
 HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
 
@@ -40,6 +42,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", "-w", type=workers, default=1,
                    help="Dask worker processes; 1 (default) runs in this process, which is fast enough for most "
                         "scenarios (a capacity-only replication of a county takes tens of milliseconds)")
+    p.add_argument("--confidence", type=share, default=None, metavar="SHARE",
+                   help="also require this share of replications to meet every target, e.g. 0.8 or 80%% "
+                        "(default: the mean service level meets them)")
+    p.add_argument("--as-given", action="store_true",
+                   help="use the scenario's staffing dynamics as given; by default a scenario that sets no turnover "
+                        "or hiring lag is sized with caseworker turnover 0.3 a year [Casey-turnover], mentor turnover "
+                        "0.2 and a gamma hiring lag of mean 60, sd 20 days [assumptions]")
     p.add_argument("--county", action="append", default=None, metavar="NAME",
                    help="size only this county (repeatable; default: every county)")
     p.add_argument("--out", "-o", default=None,
@@ -48,15 +57,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from start_sim.analyses.staffing import parse_target, size_staffing
-    from start_sim.inputs.files import load_scenario
+    from start_sim.analyses.staffing import fill_sizing_defaults, parse_target, size_staffing
+    from start_sim.inputs.files import read_scenario_data, validate
+    from start_sim.inputs.plausibility import NoDyadsWarning
     from start_sim.outputs.writers import write_sizing
 
     try:
         targets = [parse_target(t) for t in args.target]
     except ValueError as exc:
         return fail(exc)
-    scenario = load_scenario(args.scenario)
+    data, origin = read_scenario_data(args.scenario)
+    filled = [] if args.as_given else fill_sizing_defaults(data)
+    for c in data.get("counties", []) if isinstance(data.get("counties"), list) else []:
+        if isinstance(c, dict):
+            c.setdefault("dyads", 0)  # size needs no dyads: it finds them
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NoDyadsWarning)
+        scenario = validate(data, file=str(args.scenario), origin=origin, strict=True)
+    if filled:
+        print("start-sim size: sizing with staffing dynamics the scenario does not set (--as-given to leave them "
+              "out): " + "; ".join(filled), file=sys.stderr)
     if args.county:
         names = [c.name for c in scenario.counties]
         unknown = [n for n in args.county if n not in names]
@@ -74,7 +94,7 @@ def main(args: argparse.Namespace) -> int:
     with output_folder(out, "size") if out is not None else nullcontext():
         try:
             sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
-                                   workers=args.workers)
+                                   workers=args.workers, confidence=args.confidence)
         except KeyboardInterrupt:
             return fail("interrupted; nothing written", 130)
         print_sizing(sizing)
@@ -97,6 +117,8 @@ def print_sizing(sizing) -> None:
 
     out = console()
     goal = "; ".join(t.text for t in sizing.targets)
+    if sizing.confidence is not None:
+        goal += f" in at least {sizing.confidence:.0%} of replications"
     table = Table(title=f"{sizing.scenario.name}: dyads needed for {goal} "
                         f"({sizing.replications} replications, seed {sizing.seed})")
     for col, just in (("county", "left"), ("dyads", "right"), ("case-\nworkers", "right"),

@@ -31,9 +31,15 @@ def load_scenario(path: str | Path) -> Scenario:
     Values in a file are checked strictly: a quoted ``"6"`` or ``true`` is not a number.
     """
     path = Path(path)
-    origin: Origin = {}
-    data = _read_merged(path, chain=(), origin=origin)
+    data, origin = read_scenario_data(path)
     return validate(data, file=str(path), origin=origin, strict=True)
+
+
+def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], Origin]:
+    """A scenario file's data merged over its ``extends`` chain, not yet validated, and which
+    file set each value (for a caller that fills in what no file gives, as ``size`` does)."""
+    origin: Origin = {}
+    return _read_merged(Path(path), chain=(), origin=origin), origin
 
 
 def validate(
