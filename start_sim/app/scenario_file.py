@@ -1,0 +1,51 @@
+"""A scenario as a TOML file a planner can save, read back with ``start-sim run`` or ``load_scenario``.
+
+Only values that differ from the schema's defaults are written (the file stays short and says
+what this county changed); every default, with its source, is in ``start_sim/inputs/schema.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from start_sim.core.dotted import toml_text
+from start_sim.inputs.schema import Scenario
+
+
+def scenario_data(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as plain data, defaults left out."""
+    return scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    return toml_text(v)
+
+
+def _pairs(table: dict[str, Any]) -> list[str]:
+    lines = []
+    for k, v in table.items():
+        if v is None:  # TOML has no "none": a value set to none in Python cannot be written
+            lines.append(f"# {k} = none (cannot be written in a TOML file; the default applies when read back)")
+        else:
+            lines.append(f"{k} = {_value(v)}")
+    return lines
+
+
+def scenario_toml(scenario: Scenario, header: str = "") -> str:
+    """The scenario as a TOML document: top-level keys, then one ``[table]`` per section and
+    one ``[[counties]]`` per county."""
+    data = scenario_data(scenario)
+    counties = data.pop("counties", [])
+    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    lines = [f"# {line}" for line in header.splitlines()] if header else []
+    lines += _pairs(top)
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            lines += ["", f"[{key}]", *_pairs(value)]
+    for county in counties:
+        lines += ["", "[[counties]]", *_pairs(county)]
+    return "\n".join(lines) + "\n"
