@@ -303,9 +303,10 @@ def label(path: str) -> str:
         words = split_source(info.description or "")[0] or part.replace("_", " ")
         ann = _unwrap(info.annotation)
         model = typing.get_args(ann)[0] if typing.get_origin(ann) is list else ann
-        if part.endswith("multiplier") and words.startswith("on "):
-            words = part.replace("_", " ") + " " + words
-    words = re.split(r"[;:](?= )| \(", words)[0].strip()
+        words = re.split(r"[;:](?= )| \(", words)[0].strip()
+        if len(words) < 20 or words.startswith(("on ", "per ")):  # "salary + fringe": say whose
+            words = f"{part.replace('_', ' ')}: {words}"
+    words = words if len(words) <= 70 else words[:70].rsplit(" ", 1)[0] + " …"
     return f"{words} ({key})" if key else words
 
 
