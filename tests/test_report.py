@@ -142,3 +142,96 @@ def test_source_keys_resolve_in_sources_md():
     assert source_keys("families per dyad [KY-SOP-6.3: 12-15]") == ["KY-SOP-6.3"]
     assert source_keys("share [gap 5: assumption]") == ["gap 5"]
     assert source_keys("rate [assumption; hand-tuned toward T6]") == ["assumption"]
+
+
+# The bottom line, on small fabricated summaries ----------------------------------------------------------------
+
+from start_sim.outputs import bottom_line as bl  # noqa: E402
+
+SETTING = bl.Setting(dyads=10, counties=1, horizon_years=5, runout_years=3, discount_rate=0.03)
+
+
+def fabricated(net: float):
+    import pandas as pd
+
+    means = {"families_started": 400, "families_diverted": 0, "share_assigned_within_14d": 0.9,
+             "mean_days_to_assignment": 6.2, "placement_rate_12m_start": 0.2, "placement_rate_12m_usual": 0.3,
+             "sobriety_rate_at_closure_start": 0.6, "sobriety_rate_at_closure_usual": 0.35, "program_cost": 5e6,
+             "net_program_cost": 4e6, "savings_vs_usual": 4e6 + net, "net_savings": net}
+    return pd.DataFrame({"mean": means, "ci_low": {k: v - 1e6 for k, v in means.items()},
+                         "ci_high": {k: v + 1e6 for k, v in means.items()}})
+
+
+def test_bottom_line_of_a_start_that_saves():
+    text = " ".join(bl.run(fabricated(2.5e6), SETTING).sentences)
+    assert "With 10 dyads, 90% of referred families are assigned to a dyad within 14 days" in text
+    assert "net savings of $2.50 million" in text and "$4.00 million net of the usual casework" in text
+    assert "simulation noise only; see the uncertainty analysis for parameter uncertainty" in text
+    assert "needs the uncertainty analysis" in text, "without a PSA the chance must not be guessed"
+
+
+def test_bottom_line_of_a_start_that_loses_money_says_so():
+    out = bl.run(fabricated(-1.2e6), SETTING)
+    text = " ".join(out.sentences)
+    assert "a net cost of $1.20 million, as it costs more than it avoids" in text and "net savings of" not in text
+    assert "families referred over 5 years, followed for 3 years more" in out.scope
+    assert "Not counted: treatment costs" in out.scope
+
+
+def test_bottom_line_uses_the_uncertainty_result_when_there_is_one():
+    psa = bl.Psa(mean=2e6, low=-0.5e6, high=6e6, p_positive=0.87, draws=200)
+    text = " ".join(bl.run(fabricated(2.5e6), SETTING, psa).sentences)
+    assert "95% interval -$500,000 to $6.00 million over 200 draws" in text
+    assert "The chance it saves more than it costs is 87%." in text and "simulation noise only" not in text
+
+
+def test_bottom_line_without_dyads_says_nothing_is_served():
+    text = " ".join(bl.run(fabricated(0).assign(mean=0.0), bl.Setting(0, 1, 2, 1, 0.03)).sentences)
+    assert "no family is served by START" in text and "$" not in text
+
+
+def test_bottom_line_of_the_uncertainty_analysis():
+    import pandas as pd
+
+    s = pd.DataFrame([{"output": "net_savings", "point": 1e6, "mean": -3e5, "p2.5": -2e6, "median": -2e5,
+                       "p97.5": 1.5e6}, {"output": "pv_cost", "point": 4e6, "mean": 4e6, "p2.5": 3e6, "median": 4e6,
+                                         "p97.5": 5e6},
+                      {"output": "pv_placement_cost_avoided", "point": 5e6, "mean": 3.7e6, "p2.5": 2e6,
+                       "median": 3.8e6, "p97.5": 6e6},
+                      {"output": "savings_per_dollar", "point": 1.2, "mean": 0.9, "p2.5": 0.5, "median": 0.95,
+                       "p97.5": 1.4},
+                      {"output": "savings_per_dollar_gross", "point": 1, "mean": 0.8, "p2.5": 0.4, "median": 0.8,
+                       "p97.5": 1.2}])
+    text = " ".join(bl.uncertainty(s, 0.41, 200, "agency", 5, 0.03).sentences)
+    assert "a net cost of $300,000" in text and "95% interval -$2.00 million to $1.50 million over 200 draws" in text
+    assert "The chance it saves more than it costs is 41%." in text and "$0.95 (median" in text
+
+
+def test_bottom_line_of_a_comparison_puts_outcomes_beside_savings():
+    import pandas as pd
+
+    rows = []
+    for name, fam, net in (("base", 400, 1e6), ("fewer", 200, 1.5e6)):
+        for k, v in {"families_started": fam, "share_assigned_within_14d": 0.9, "placement_rate_12m_start": 0.2,
+                     "placement_rate_12m_usual": 0.3, "net_savings": net, "net_program_cost": 2e6}.items():
+            d = {} if name == "base" else {"diff_mean": v - {"families_started": 400, "net_savings": 1e6}.get(k, v),
+                                           "diff_ci_low": -1.0, "diff_ci_high": 1.0}
+            rows.append({"scenario": name, "kpi": k, "mean": v, **d})
+    text = " ".join(bl.compare(pd.DataFrame(rows), ["base", "fewer"], {"base": SETTING, "fewer": SETTING}).sentences)
+    assert "serves 200 fewer families" in text and "net cost of $10,000 per family served" in text
+    assert "a plan that serves fewer families can show larger savings while doing less" in text
+
+
+def test_tornado_ticks_carry_the_decimals_their_spacing_needs():
+    import matplotlib.pyplot as plt
+
+    from start_sim.outputs.plots import money_axis
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(-12.5e6, 2.5e6)
+    ax.set_xticks([-12.5e6, -10e6, -7.5e6, -5e6, -2.5e6, 0, 2.5e6])
+    money_axis(ax.xaxis)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    plt.close(fig)
+    assert labels == ["-$12.5M", "-$10.0M", "-$7.5M", "-$5.0M", "-$2.5M", "$0.0M", "$2.5M"], labels

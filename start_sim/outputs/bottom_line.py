@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from start_sim.outputs.formatting import fmt, money, share
+from start_sim.outputs.formatting import money, share
 from start_sim.outputs.html import escape
 from start_sim.outputs.labels import kpi_label
 
@@ -66,12 +66,17 @@ def _get(s: pd.DataFrame, key: str, col: str = "mean") -> float:
 
 
 def _years(y: float) -> str:
-    return f"{fmt(y)} year" + ("" if y == 1 else "s")
+    return f"{y:g} year" + ("" if y == 1 else "s")
+
+
+def _count(x: float) -> str:
+    """A mean count of families as a whole number."""
+    return f"{x:,.0f}" if math.isfinite(x) else "-"
 
 
 def _net(value: float) -> str:
     """Net savings as words: savings when positive, a net cost when negative."""
-    return f"net savings of {money(value)}" if value >= 0 else f"a net cost of {money(-value)} (it costs more than it avoids)"
+    return f"net savings of {money(value)}" if value >= 0 else f"a net cost of {money(-value)}, as it costs more than it avoids"
 
 
 def _scope(horizon: str, rate: float) -> str:
@@ -92,9 +97,9 @@ def run(s: pd.DataFrame, setting: Setting, psa: Psa | None = None) -> BottomLine
                            f"{_years(setting.horizon_years)}: there are no outcomes or savings to compare with "
                            "usual services.",), scope)
     out = [f"With {setting.dyads} dyads{where}, {share(_get(s, 'share_assigned_within_14d'))} of referred families "
-           f"are assigned to a dyad within 14 days (mean wait {fmt(_get(s, 'mean_days_to_assignment'))} days); "
-           f"{fmt(round(started))} families are served by START over the {_years(setting.horizon_years)}"
-           + (f" and {fmt(round(_get(s, 'families_diverted')))} go to usual services because no place opened in time."
+           f"are assigned to a dyad within 14 days (mean wait {_get(s, 'mean_days_to_assignment'):.1f} days); "
+           f"{_count(started)} families are served by START over the {_years(setting.horizon_years)}"
+           + (f" and {_count(_get(s, 'families_diverted'))} go to usual services because no place opened in time."
               if _get(s, "families_diverted") >= 0.5 else ".")]
     out.append(f"Of their children, {share(_get(s, 'placement_rate_12m_start'))} are placed out of home within "
                f"12 months, against {share(_get(s, 'placement_rate_12m_usual'))} of the same families under usual "
@@ -128,7 +133,7 @@ def compare(summary: pd.DataFrame, names: Sequence[str], settings: Mapping[str, 
     for n in names:
         st = settings[n]
         fam = v("families_started", n)
-        line = (f"{n} ({st.dyads} dyads): {fmt(round(fam)) if math.isfinite(fam) else '-'} families served by START, "
+        line = (f"{n} ({st.dyads} dyads): {_count(fam)} families served by START, "
                 f"{share(v('share_assigned_within_14d', n))} assigned within 14 days")
         if fam > 0:
             line += (f"; {share(v('placement_rate_12m_start', n))} of their children placed within 12 months "
@@ -140,7 +145,7 @@ def compare(summary: pd.DataFrame, names: Sequence[str], settings: Mapping[str, 
         d, lo, hi = (v("net_savings", n, c) for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
         df = v("families_started", n, "diff_mean")
         out.append(f"Against {ref}, {n} changes net savings by {money(d)} (95% confidence interval {money(lo)} to "
-                   f"{money(hi)}: {NOISE_ONLY}) and serves {fmt(round(abs(df))) if math.isfinite(df) else '-'} "
+                   f"{money(hi)}: {NOISE_ONLY}) and serves {_count(abs(df))} "
                    f"{'more' if df >= 0 else 'fewer'} families.")
     out.append("Read net savings beside the families served and their outcomes: a plan that serves fewer families "
                "can show larger savings while doing less.")

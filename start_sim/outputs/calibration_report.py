@@ -16,17 +16,47 @@ import numpy as np
 import pandas as pd
 
 from start_sim.analyses.calibration import CalibrationResult
+from start_sim.outputs import bottom_line
 from start_sim.outputs.calibrated_scenario import fragment_toml
-from start_sim.outputs.html import data_uri, escape, frame_table, page, png_bytes
-from start_sim.outputs.plots import plt
+from start_sim.outputs.formatting import fmt
+from start_sim.outputs.html import cell, escape, figure_html, frame_table, page, png_bytes, table
+from start_sim.outputs.labels import kpi_label, param_label
+from start_sim.outputs.plots import plt, style
 
-FIT_COLUMNS = ("target", "arm", "kpi", "kind", "observed", "low", "high", "n_eff", "best", "post_mean", "post_low",
-               "post_high", "pred_low", "pred_high", "deviance", "inside")
+FIT_HEADER = ("target", "result", "observed [interval]", "effective n", "best fit", "posterior mean [95%]",
+              "predictive 95%", "deviance", "inside")
 
 
-def targets_figure(fit: pd.DataFrame) -> str:
-    """Observed intervals against the simulated best fit and posterior of every share target (data URI)."""
+def fit_html(fit: pd.DataFrame) -> str:
+    """Targets against the simulated values, intervals in the cell of their value."""
+    def iv(m: str, lo: float, hi: float) -> str:
+        return f"{m} <span class=ci>[{fmt(lo)}, {fmt(hi)}]</span>"
+
+    rows = [[escape(r["target"]), escape(_result(r)), iv(fmt(r["observed"]), r["low"], r["high"]), fmt(r["n_eff"]),
+             fmt(r["best"]), iv(fmt(r["post_mean"]), r["post_low"], r["post_high"]),
+             iv("", r["pred_low"], r["pred_high"]), fmt(r["deviance"]), cell(bool(r["inside"]))]
+            for _, r in fit.iterrows()]
+    return table(list(FIT_HEADER), rows, numeric_from=2)
+
+
+POST_LABELS = {"parameter": "parameter", "drives": "what it drives", "prior_low": "prior low", "prior_high": "prior high",
+               "default": "default", "best_fit": "best fit", "post_mean": "posterior mean",
+               "post_2.5%": "posterior 2.5%", "post_97.5%": "posterior 97.5%"}
+
+
+def _result(r: pd.Series) -> str:
+    """A target's simulated result in words: its KPI's label and arm (or its kind)."""
+    return kpi_label(f"{r['kpi']}_{r['arm']}")
+
+
+def targets_figure(fit: pd.DataFrame) -> bytes:
+    """Observed intervals against the simulated best fit and posterior of every share target (PNG)."""
     rows = fit[fit["kind"].isin(["rate", "at_least"])].reset_index(drop=True)
+    with style():
+        return png_bytes(_targets_axes(rows), tight=True)
+
+
+def _targets_axes(rows: pd.DataFrame) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
     y = np.arange(len(rows))[::-1]
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
@@ -35,34 +65,43 @@ def targets_figure(fit: pd.DataFrame) -> str:
         ax.plot([r["pred_low"], r["pred_high"]], [yi - 0.12] * 2, color="tab:orange", lw=1, alpha=0.6)
         ax.plot([r["post_low"], r["post_high"]], [yi - 0.12] * 2, color="tab:blue", lw=3)
         ax.plot(r["best"], yi - 0.12, "D", color="tab:blue", ms=5)
-    ax.set_yticks(y, [f"{r['target']} {r['arm']}: {r['kpi']}" for _, r in rows.iterrows()], fontsize=8)
+    ax.set_yticks(y, [f"{r['target']}: {_result(r)}" for _, r in rows.iterrows()], fontsize=8)
     ax.set_xlabel("share")
     ax.set_title("Observed (black: value and interval) vs simulated (blue: best fit and 95% posterior;\n"
                  "orange: 95% predictive at the study's effective n)", fontsize=9)
     ax.grid(axis="x", alpha=0.3)
-    return data_uri(png_bytes(fig, tight=True))
+    ax.grid(axis="y", visible=False)
+    return fig
 
 
-def posterior_figure(res: CalibrationResult) -> str:
-    """Histograms of the posterior draws of every free parameter over its prior range (data URI)."""
+def posterior_figure(res: CalibrationResult) -> bytes:
+    """Histograms of the posterior draws of every free parameter over its prior range (PNG)."""
     params = res.target_set.parameters
     n = len(params)
     cols = min(4, n)
     rws = math.ceil(n / cols)
-    fig, axes = plt.subplots(rws, cols, figsize=(3.2 * cols, 2.4 * rws), squeeze=False)
-    for ax, p in zip(axes.flat, params, strict=False):
-        ax.hist(res.posterior[p.path].to_numpy(), bins=20, range=(p.low, p.high), color="tab:blue", alpha=0.7)
-        ax.axvline(p.default, color="grey", ls="--", lw=1, label="default")
-        ax.axvline(res.best[p.path], color="tab:red", lw=1.5, label="best fit")
-        ax.set_xlim(p.low, p.high)
-        ax.set_title(p.path, fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Posterior draws (x axis = uniform prior range)", fontsize=9)
-    fig.tight_layout()
-    return data_uri(png_bytes(fig, tight=True))
+    with style():
+        fig, axes = plt.subplots(rws, cols, figsize=(2.4 * cols, 2.2 * rws), squeeze=False)
+        for ax, p in zip(axes.flat, params, strict=False):
+            ax.hist(res.posterior[p.path].to_numpy(), bins=20, range=(p.low, p.high), color="tab:blue", alpha=0.7)
+            ax.axvline(p.default, color="grey", ls="--", lw=1, label="default")
+            ax.axvline(res.best[p.path], color="tab:red", lw=1.5, label="best fit")
+            ax.set_xlim(p.low, p.high)
+            ax.set_title(_wrap(param_label(p.path)), fontsize=8, fontweight="normal")
+            ax.tick_params(labelsize=7)
+        for ax in list(axes.flat)[n:]:
+            ax.axis("off")
+        axes.flat[0].legend(fontsize=7)
+        fig.suptitle("Posterior draws of each free parameter (x axis: its uniform prior range)", fontsize=9)
+        fig.tight_layout()
+    return png_bytes(fig, tight=True)
+
+
+def _wrap(text: str, width: int = 28) -> str:
+    """``text`` broken into lines of about ``width`` characters (for small titles)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def _notes(res: CalibrationResult) -> str:
@@ -93,17 +132,17 @@ def render(res: CalibrationResult) -> str:
     s = res.target_set.settings
     missed = fit[~fit["inside"]]
     verdict = ("Every target's best-fit value is inside its interval." if missed.empty else
-               "Targets outside their interval: " + ", ".join(f"{r.target} {r.arm}" for r in missed.itertuples())
-               + ".")
+               "Targets outside their interval: " + ", ".join(f"{r.target}, {kpi_label(f'{r.kpi}_{r.arm}')}"
+                                                              for r in missed.itertuples()) + ".")
     post = pd.DataFrame([{
-        "parameter": p.path, "drives": p.drives, "prior_low": p.low, "prior_high": p.high, "default": p.default,
+        "parameter": param_label(p.path), "drives": p.drives, "prior_low": p.low, "prior_high": p.high, "default": p.default,
         "best_fit": res.best[p.path], "post_mean": float(res.posterior[p.path].mean()),
         "post_2.5%": float(res.posterior[p.path].quantile(0.025)),
         "post_97.5%": float(res.posterior[p.path].quantile(0.975)),
     } for p in res.target_set.parameters])
     info = res.info
     body = f"""<h1>Calibration: {escape(res.scenario.name)}</h1>
-<p>Fit date {info.get('date')}; targets {escape(res.target_set.source)}; calibration scenario: the scenario with
+<p class=meta>Fit date {info.get('date')}; targets {escape(res.target_set.source)}; calibration scenario: the scenario with
 {s.horizon_years:g} years of referrals, {info.get('replications')} replications per evaluation, seed {info.get('seed')}
 (common random numbers: the objective is deterministic). {info.get('evaluations')} evaluations in
 {res.seconds / 60:.1f} minutes. Best deviance (-2 log-likelihood ratio) {res.best_deviance:.2f}.
@@ -111,16 +150,17 @@ Posterior: sampling-importance-resampling on a QMC (Sobol) multivariate-normal d
 effective sample size {res.ess:.0f} of {len(res.particles)} particles
 ({info.get('proposal_outside_prior', 0)} proposal points fell outside the prior box and were skipped: the proposal is
 the normal truncated to the box).</p>
+{bottom_line.as_html(bottom_line.calibration(fit, res.ess, len(res.particles), res.best_deviance))}
 <p><b>{escape(verdict)}</b></p>
 <h2>Targets vs simulated</h2>
-<p>observed, low, high: the target and its interval; best: simulated at the best fit; post_*: mean and 95% interval of
-the simulated value over posterior draws (parameter uncertainty); pred_*: 95% predictive interval of a study of the
-target's effective size (parameter and sampling uncertainty); deviance: the target's share of -2 log L.</p>
-<img src="{targets_figure(fit)}">
-{frame_table(fit, FIT_COLUMNS)}
+<p class=small>Observed, low, high: the target and its interval; best fit: simulated at the best fit; posterior: mean
+and 95% interval of the simulated value over posterior draws (parameter uncertainty); predictive: 95% interval of a
+study of the target's effective size (parameter and sampling uncertainty); deviance: the target's share of -2 log L.</p>
+{figure_html("targets", targets_figure(fit), "Targets against the simulated values.", named=False)}
+{fit_html(fit)}
 <h2>Posterior of the free parameters</h2>
-<img src="{posterior_figure(res)}">
-{frame_table(post, list(post.columns))}
+{figure_html("posterior", posterior_figure(res), "Posterior draws against each parameter's prior range.", named=False)}
+{frame_table(post, list(post.columns), POST_LABELS)}
 {_notes(res)}"""
     return page(f"Calibration: {res.scenario.name}", body)
 

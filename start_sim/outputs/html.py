@@ -103,10 +103,11 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def figure_html(stem: str, png: bytes, caption: str) -> str:
-    """A captioned figure with its PNG embedded; the caption names the PNG file beside the page."""
+def figure_html(stem: str, png: bytes, caption: str, named: bool = True) -> str:
+    """A captioned figure with its PNG embedded; with ``named`` the caption names the PNG file beside the page."""
+    name = f"<b>{stem}.png</b>: " if named else ""
     return (f'<figure id="fig-{stem}"><img src="{data_uri(png)}" alt="{escape(caption)}">'
-            f"<figcaption><b>{stem}.png</b>: {escape(caption)}</figcaption></figure>")
+            f"<figcaption>{name}{escape(caption)}</figcaption></figure>")
 
 
 def page(title: str, body: str) -> str:

@@ -22,8 +22,8 @@ BCA = {
     "pv_extra_treatment_cost": ("Extra treatment cost", "USD (PV)"),
     "pv_cost": ("Cost counted (net program cost, plus extra treatment from the state's view)", "USD (PV)"),
     "placement_days_avoided": ("Child-days in care avoided", "days"),
-    "placement_reduction_pp": ("Children placed within 12 months: reduction", "percentage points"),
-    "break_even_reduction_pp": ("Placement reduction that pays for START", "percentage points"),
+    "placement_reduction_pp": ("Children placed within 12 months: reduction", "% points"),
+    "break_even_reduction_pp": ("Placement reduction that pays for START", "% points"),
 }
 """Outputs of :func:`start_sim.analyses.bca.bca`: label and unit."""
 

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import matplotlib
+import matplotlib.axis
+import matplotlib.ticker
 
 if "ipykernel" not in sys.modules:  # in a notebook keep its inline backend, elsewhere never open a window
     matplotlib.use("Agg")
@@ -241,6 +243,9 @@ def savings_plot(results: Results | Mapping[str, Results]) -> Figure:
                     label=f"{name}: mean {mean:.2f} (95% CI {mean - half:.2f} to {mean + half:.2f})")
             ax.axvline(mean, color=color, lw=1.6)
             ax.axvspan(mean - half, mean + half, color=color, alpha=0.15)
+        if not len(allv):
+            ax.text(0.5, 0.5, "No replication has a positive net START cost: savings per $1 is undefined.",
+                    transform=ax.transAxes, ha="center", va="center")
         ax.axvline(1.0, color="k", ls="--", lw=1)
         ax.annotate("break-even:\n\\$1 avoided per \\$1 spent", (1.0, 0.6), xycoords=("data", "axes fraction"),
                     xytext=(-4, 0), textcoords="offset points", fontsize=8, ha="right")
@@ -252,30 +257,47 @@ def savings_plot(results: Results | Mapping[str, Results]) -> Figure:
     return fig
 
 
+def money_axis(axis: matplotlib.axis.Axis) -> None:
+    """Tick labels in USD, thousands ("k") or millions ("M"), with the decimals the tick spacing needs
+    (ticks every 2.5M read 2.5M, 5.0M, 7.5M)."""
+    def label(v: float, _pos: int) -> str:
+        locs = np.asarray(axis.get_majorticklocs(), dtype=float)
+        top = float(np.nanmax(np.abs(locs))) if len(locs) else abs(v)
+        scale, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e3 else (1.0, "")
+        step = float(np.min(np.diff(locs))) / scale if len(locs) > 1 else 1.0
+        dec = next((d for d in range(4) if abs(round(step, d) - step) < 1e-6 * max(1.0, step)), 3)
+        return f"{'-' if v < 0 else ''}${abs(v) / scale:,.{dec}f}{suffix}"
+
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(label))
+
+
 def differences_plot(summary: pd.DataFrame, keys: list[str], reference: str) -> Figure:
-    """Paired differences from the reference scenario, as % of the reference's mean, with 95% CIs."""
+    """Paired differences from the reference scenario, one dot plot per KPI in the KPI's own unit
+    (so no KPI flattens the others), with 95% CIs."""
     others = [n for n in summary["scenario"].unique() if n != reference]
     rows = summary.set_index(["kpi", "scenario"])
-    keys = [k for k in keys if (k, reference) in rows.index]
+    keys = [k for k in keys if (k, reference) in rows.index and any((k, n) in rows.index for n in others)]
     with style():
-        fig, ax = plt.subplots(figsize=(8, 1.4 + 0.42 * len(keys) * max(1, len(others))), constrained_layout=True)
-        y = np.arange(len(keys))
-        h = 0.7 / max(1, len(others))
-        for j, name in enumerate(others):
-            ref = np.array([rows.at[(k, reference), "mean"] for k in keys], dtype=float)
-            d = rows.loc[[(k, name) for k in keys]]
-            scale = np.where(ref != 0, 100 / np.abs(ref), np.nan)
-            mean = d["diff_mean"].to_numpy(dtype=float) * scale
-            lo = d["diff_ci_low"].to_numpy(dtype=float) * scale
-            hi = d["diff_ci_high"].to_numpy(dtype=float) * scale
-            pos = y - 0.35 + h * (j + 0.5)
-            ax.errorbar(mean, pos, xerr=np.nan_to_num(np.vstack([mean - lo, hi - mean])), fmt="o",
-                        color=COLORS[(j + 1) % len(COLORS)], capsize=3, label=f"{name} - {reference}")
-        ax.axvline(0, color="k", lw=0.8)
-        ax.set_yticks(y, [summary.set_index("kpi").loc[k, "label"].iloc[0] for k in keys])
-        ax.invert_yaxis()
-        ax.set_xlabel(f"paired difference, % of {reference}'s mean (95% CI; same families, same draws)")
-        ax.set_title(f"Differences from '{reference}'")
-        ax.legend(loc="lower right")
-        ax.grid(axis="y", visible=False)
+        fig, axes = plt.subplots(max(1, len(keys)), 1, figsize=(8, 0.9 + (0.45 + 0.22 * len(others)) * len(keys)),
+                                 squeeze=False, constrained_layout=True)
+        for ax, k in zip(axes[:, 0], keys, strict=False):
+            base = k if k in METRICS else k.removesuffix("_start").removesuffix("_usual")
+            unit = METRICS[base].unit if base in METRICS else ""
+            for j, name in enumerate(others):
+                r = rows.loc[(k, name)]
+                m, lo, hi = (float(r[c]) for c in ("diff_mean", "diff_ci_low", "diff_ci_high"))
+                ax.errorbar([m], [j], xerr=[[max(0.0, m - lo)], [max(0.0, hi - m)]], fmt="o", capsize=3,
+                            color=COLORS[(j + 1) % len(COLORS)])
+            ax.axvline(0, color="k", lw=0.8)
+            ax.set_yticks(range(len(others)), others if len(others) > 1 else [""], fontsize=8)
+            ax.set_ylim(-0.6, len(others) - 0.4)
+            ax.invert_yaxis()
+            ax.set_title(f"{rows.at[(k, reference), 'label']} ({unit})", fontsize=9, loc="left", fontweight="normal")
+            ax.tick_params(axis="x", labelsize=8)
+            ax.grid(axis="y", visible=False)
+            if unit.startswith("USD") and unit != "USD per USD":
+                money_axis(ax.xaxis)
+        who = others[0] if len(others) == 1 else "each scenario"
+        fig.suptitle(f"Differences: {who} minus '{reference}' (dot: mean; bar: 95% CI over paired replications,\n"
+                     "simulation noise only; each KPI in its own unit; 0 = no difference)", fontsize=10)
     return fig

@@ -173,8 +173,8 @@ def write_run_report(results: Results, folder: str | Path, psa: bottom_line.Psa 
     rule = results.info.rule
     body = (
         f"<h1>{_e(sc.name)}</h1><p>{_e(sc.description)}</p>"
-        f"<p class=meta>{results.replications} replications, seed {results.seed}; horizon {fmt(sc.horizon_years)} "
-        f"years with {fmt(sc.runout_years)} years of follow-up; {len(sc.counties)} "
+        f"<p class=meta>{results.replications} replications, seed {results.seed}; horizon {sc.horizon_years:g} "
+        f"years with {sc.runout_years:g} years of follow-up; {len(sc.counties)} "
         f"{'county' if len(sc.counties) == 1 else 'counties'}. Scenario file: "
         f"<code>{_e(results.source or '-')}</code>. Every family appears in both arms: START and usual services "
         "(the counterfactual) on common random numbers.</p>"

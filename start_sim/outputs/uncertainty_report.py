@@ -1,5 +1,6 @@
-"""The uncertainty report: the PSA, tornado and Morris figures and tables and the $2.22 table
-as one self-contained ``report.html``, and the tornado figure as PNG."""
+"""The uncertainty report: the bottom line, the PSA, tornado and Morris figures and tables and the
+$2.22 table as one self-contained ``report.html`` in the package's one style, and the tornado
+figure as PNG."""
 
 from __future__ import annotations
 
@@ -9,37 +10,60 @@ import numpy as np
 import pandas as pd
 
 from start_sim.analyses.uncertainty import UncertaintyResult
-from start_sim.outputs.html import data_uri, escape, frame_table, page, png_bytes
-from start_sim.outputs.plots import plt
+from start_sim.outputs import bottom_line
+from start_sim.outputs.formatting import fmt
+from start_sim.outputs.html import escape, figure_html, frame_table, notice, page, png_bytes, table
+from start_sim.outputs.labels import BCA, plain
+from start_sim.outputs.plots import money_axis, plt, style
 
 TORNADO_COLUMNS = ("input", "kind", "low_value", "high_value", "net_at_low", "net_at_high", "width")
+TORNADO_LABELS = {"input": "input", "kind": "kind", "low_value": "low value", "high_value": "high value",
+                  "net_at_low": "net savings at low, USD (PV)", "net_at_high": "net savings at high, USD (PV)",
+                  "width": "swing, USD"}
+MORRIS_LABELS = {"input": "input", "mu_star": "mean absolute effect (\u03bc*), USD", "sigma": "spread (\u03c3), USD",
+                 "mu_star_conf": "\u03bc* 95% half-width, USD", "mu": "mean effect (\u03bc), USD"}
+RATIO_LABELS = {
+    "horizon_years": "years of care counted", "program_cost_scale": "program cost scale",
+    "program_cost_per_family": "program cost per family, USD",
+    "ratio_at_scenario_costs": "savings per $1 at the scenario's costs (net)",
+    "ratio_gross_at_scenario_costs": "savings per $1 at the scenario's costs (gross)",
+    "casework_per_child_month_for_target": "in-care casework per child-month for $2.22 (net), USD",
+    "casework_per_child_month_for_target_gross": "in-care casework per child-month for $2.22 (gross), USD",
+}
+PSA_PANELS = (("net_savings", "Net savings", 1e-6, "USD millions (PV)", 0.0),
+              ("savings_per_dollar", "Savings per $1 (net cost)", 1.0, "USD per USD", 1.0),
+              ("placement_days_avoided", "Child-days in care avoided", 1.0, "days", None))
 
 
-def tornado_figure(tor: pd.DataFrame, point: float, path: str | Path | None = None) -> str:
-    """Horizontal bars of net savings, widest on top, input limits printed beside the bars, as a
-    data URI (and a PNG file at ``path``)."""
+def tornado_figure(tor: pd.DataFrame, point: float, path: str | Path | None = None) -> bytes:
+    """Horizontal bars of net savings, widest on top, input values printed beside the bars, as PNG
+    bytes (and a PNG file at ``path``)."""
     tor = tor.head(14)
-    fig, ax = plt.subplots(figsize=(9, 0.42 * len(tor) + 1.3))
-    ys = np.arange(len(tor))[::-1]
-    span = float(np.nanmax(np.abs(tor[["net_at_low", "net_at_high"]].to_numpy() - point))) or 1.0
-    for y, (_, r) in zip(ys, tor.iterrows(), strict=True):
-        lo, hi = r["net_at_low"], r["net_at_high"]
-        ax.barh(y, lo - point, left=point, color="tab:blue", alpha=0.8)
-        ax.barh(y, hi - point, left=point, color="tab:orange", alpha=0.8)
-        for val, x in ((r["low_value"], lo), (r["high_value"], hi)):
-            ha = "left" if x >= point else "right"
-            ax.text(x + (0.02 if x >= point else -0.02) * span, y, _short(val), va="center", ha=ha, fontsize=7)
-    ax.axvline(point, color="black", lw=1)
-    ax.set_yticks(ys, tor["input"], fontsize=8)
-    ax.set_xlim(point - 1.35 * span, point + 1.35 * span)
-    ax.set_xlabel("net savings, USD (PV)")
-    ax.set_title("One-way sensitivity of net savings (blue: input at its low value, orange: high;\n"
-                 "numbers beside the bars are the input values)", fontsize=9)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v / 1e6:.0f}M")
+    with style():
+        fig, ax = plt.subplots(figsize=(8, 0.42 * len(tor) + 1.6))
+        ys = np.arange(len(tor))[::-1]
+        span = float(np.nanmax(np.abs(tor[["net_at_low", "net_at_high"]].to_numpy() - point))) if len(tor) else 0.0
+        span = span or 1.0
+        for y, (_, r) in zip(ys, tor.iterrows(), strict=True):
+            lo, hi = r["net_at_low"], r["net_at_high"]
+            ax.barh(y, lo - point, left=point, color="tab:blue", alpha=0.8)
+            ax.barh(y, hi - point, left=point, color="tab:orange", alpha=0.8)
+            for val, x in ((r["low_value"], lo), (r["high_value"], hi)):
+                ha = "left" if x >= point else "right"
+                ax.text(x + (0.02 if x >= point else -0.02) * span, y, _short(val), va="center", ha=ha, fontsize=7)
+        ax.axvline(point, color="black", lw=1)
+        ax.set_yticks(ys, [plain(str(i)) for i in tor["input"]], fontsize=8)
+        ax.set_xlim(point - 1.35 * span, point + 1.35 * span)
+        ax.set_xlabel("net savings, USD (present value); black line: at the point values")
+        ax.set_title("One-way sensitivity of net savings\n(blue: input at its low value, orange: at its high value; "
+                     "numbers: the input values)", fontsize=10)
+        ax.grid(axis="y", visible=False)
+        money_axis(ax.xaxis)
+        fig.tight_layout()
     png = png_bytes(fig, tight=True)
     if path is not None:
         Path(path).write_bytes(png)
-    return data_uri(png)
+    return png
 
 
 def _short(v: float) -> str:
@@ -51,46 +75,63 @@ def _short(v: float) -> str:
     return f"{v:.3g}"
 
 
-def psa_figure(d: pd.DataFrame) -> str:
-    """Histograms over the PSA draws of net savings, savings per $1 and child-days in care avoided."""
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3))
-    for ax, key, lab in zip(axes, ("net_savings", "savings_per_dollar", "placement_days_avoided"),
-                            ("net savings, USD M (PV)", "savings per $1", "child-days in care avoided"), strict=True):
-        v = d[key].to_numpy(dtype=float)
-        v = v[np.isfinite(v)]
-        if key == "net_savings":
-            v = v / 1e6
-            ax.axvline(0, color="red", lw=1)
-        if key == "savings_per_dollar":
-            ax.axvline(1, color="red", lw=1)
-        ax.hist(v, bins=30, color="tab:blue", alpha=0.8)
-        ax.set_xlabel(lab, fontsize=8)
-    fig.tight_layout()
-    return data_uri(png_bytes(fig, tight=True))
+def psa_figure(d: pd.DataFrame) -> bytes:
+    """Histograms over the PSA draws of net savings, savings per $1 and child-days in care avoided (PNG)."""
+    with style():
+        fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+        for ax, (key, title, scale, unit, line) in zip(axes, PSA_PANELS, strict=True):
+            v = d[key].to_numpy(dtype=float) * scale
+            v = v[np.isfinite(v)]
+            if line is not None:
+                ax.axvline(line, color="red", lw=1)
+            if len(v):
+                ax.hist(v, bins=min(30, max(5, len(v) // 4)), color="tab:blue", alpha=0.8)
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel(unit, fontsize=8)
+            ax.set_ylabel("draws", fontsize=8)
+            ax.tick_params(labelsize=8)
+        fig.suptitle(f"Probabilistic sensitivity analysis: {len(d)} draws of effects and unit costs "
+                     "(red line: break-even)", fontsize=10)
+        fig.tight_layout()
+    return png_bytes(fig, tight=True)
 
 
-def render_html(res: UncertaintyResult) -> str:
-    """The uncertainty report as one HTML page."""
+def summary_html(s: pd.DataFrame) -> str:
+    """The PSA summary with labels and units."""
+    rows = [[escape(BCA.get(r["output"], (plain(r["output"]), ""))[0]), escape(BCA.get(r["output"], ("", ""))[1]),
+             *(fmt(r[c]) for c in ("point", "mean", "p2.5", "median", "p97.5"))] for _, r in s.iterrows()]
+    return table(["output", "unit", "at point values", "mean", "2.5%", "median", "97.5%"], rows, numeric_from=2)
+
+
+def render_html(res: UncertaintyResult, tornado_png: bytes | None = None) -> str:
+    """The uncertainty report as one HTML page (``tornado_png``: the tornado figure, if drawn already)."""
     s = res.summary()
     o = res.options
     r = res.ratio_table
     rate = o.discount_rate if o.discount_rate is not None else res.scenario.costs.discount_rate_per_year
     horizon = o.horizon_years if o.horizon_years is not None else res.scenario.runout_years
-    morris = frame_table(res.morris, list(res.morris.columns)) if len(res.morris) else "<p>not run</p>"
+    bl = bottom_line.uncertainty(s, res.p_savings_exceed_cost, res.info["draws"], o.perspective, horizon, rate)
+    morris = (frame_table(res.morris, list(res.morris.columns), MORRIS_LABELS) if len(res.morris)
+              else notice("Morris screening was not run (--morris-trajectories 0)."))
+    tornado = tornado_png if tornado_png is not None else tornado_figure(res.tornado, res.point["net_savings"])
     body = f"""<h1>Uncertainty and benefit-cost: {escape(res.scenario.name)}</h1>
-<p>{res.info['draws']} PSA draws (posterior rows jointly, unit costs from gamma distributions, sd scale
-{res.info['cost_sd_scale']:g}); perspective <b>{o.perspective}</b>; discount rate {rate:g}/yr;
-horizon {horizon:g} years of care after referral.
-<b>P(net savings &gt; 0) = {res.p_savings_exceed_cost:.2f}</b>. Decide on net savings, not on the ratio.</p>
-{frame_table(s, list(s.columns))}
-<img src="{psa_figure(res.draws)}">
+<p class=meta>{res.info['draws']} draws of the probabilistic sensitivity analysis (posterior rows jointly, unit
+costs from gamma distributions, sd scale {res.info['cost_sd_scale']:g}); perspective <b>{escape(o.perspective)}</b>;
+discount rate {100 * rate:g}% a year; {horizon:g} year{"" if horizon == 1 else "s"} of care counted after referral.</p>
+{bottom_line.as_html(bl)}
+<h2>Probabilistic sensitivity analysis</h2>
+<p class=small>Point: at the point values of every input; mean, median and the 2.5% and 97.5% points over the draws.
+The range covers parameter uncertainty (effects and unit costs) and each draw's chance variation.</p>
+{summary_html(s)}
+{figure_html("psa", psa_figure(res.draws), "Distribution over the draws; the red line is break-even.", named=False)}
 <h2>Tornado: one-way sensitivity of net savings</h2>
-<img src="{tornado_figure(res.tornado, res.point['net_savings'])}">
-{frame_table(res.tornado, TORNADO_COLUMNS)}
-<h2>Morris elementary effects (SALib), net savings</h2>
+{figure_html("tornado", tornado, "Each input moved alone over its 2.5-97.5% range, the others at point values.")}
+{frame_table(res.tornado, TORNADO_COLUMNS, TORNADO_LABELS)}
+<h2>Morris elementary effects, net savings</h2>
+<p class=small>A screening of which inputs matter (SALib); posterior correlations are ignored here.</p>
 {morris}
 <h2>Which assumptions reproduce $2.22 per $1?</h2>
-<p>Casework and administration cost per child-month in care (on top of maintenance per diems) at which PV placement
-cost avoided / PV program cost = 2.22, by horizon of care cost counted and by program cost per family.</p>
-{frame_table(r, list(r.columns))}"""
+<p class=small>In-care casework and administration cost per child-month (on top of the per diems) at which the present
+value of placement cost avoided / the program cost = 2.22, by years of care counted and program cost per family.</p>
+{frame_table(r, list(r.columns), RATIO_LABELS)}"""
     return page(f"Uncertainty: {res.scenario.name}", body)

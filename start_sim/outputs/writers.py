@@ -82,6 +82,9 @@ def write_sizing(sizing: Sizing, out: str | Path) -> Path:
             "hiring_schedule": [c.note() for c in sizing.counties], "skipped": sizing.skipped,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        from start_sim.outputs.size_report import write_size_report
+
+        write_size_report(sizing, manifest, tmp)
 
     return replace_folder(out, fill)
 
@@ -117,8 +120,8 @@ def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
         res.tornado.to_csv(tmp / "tornado.csv", index=False)
         res.morris.to_csv(tmp / "morris.csv", index=False)
         res.ratio_table.to_csv(tmp / "ratio_2_22.csv", index=False)
-        tornado_figure(res.tornado, res.point["net_savings"], tmp / "tornado.png")
-        (tmp / "report.html").write_text(render_html(res), encoding="utf-8")
+        png = tornado_figure(res.tornado, res.point["net_savings"], tmp / "tornado.png")
+        (tmp / "report.html").write_text(render_html(res, png), encoding="utf-8")
         manifest = {"kind": "uncertainty", "package": "start-sim", "version": __version__,
                     "scenario_name": res.scenario.name, "perspective": res.options.perspective,
                     "info": res.info, "scenario": res.scenario.to_dict()}

@@ -1,0 +1,63 @@
+"""The staffing search's ``report.html``: the bottom line, the answer per county with its service
+levels and cost, the hiring schedule, and the scenario's key inputs with their sources."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from start_sim.analyses.service_targets import ServiceTarget
+from start_sim.analyses.staffing import Sizing
+from start_sim.outputs import bottom_line
+from start_sim.outputs.formatting import money, share
+from start_sim.outputs.html import escape, page, table
+from start_sim.outputs.sources import inputs_html
+
+
+def target_words(t: ServiceTarget) -> str:
+    """A service target as a sentence fragment: "at least 90% of families assigned within 14 days"."""
+    if t.metric == "assigned_within_days":
+        return f"at least {share(t.level)} of families assigned within {t.days:g} days"
+    return f"at most {share(t.level)} of families diverted to usual services"
+
+
+def _level(m: float, lo: float, hi: float) -> str:
+    if not math.isfinite(m):
+        return "-"
+    return f"{share(m)} <span class=ci>[{share(lo)}, {share(hi)}]</span>"
+
+
+def render(sizing: Sizing, manifest: dict) -> str:
+    """The staffing report as one HTML page."""
+    t = sizing.table()
+    words = [target_words(x) for x in sizing.targets]
+    bl = bottom_line.size(t, words, sizing.replications)
+    head = ["county", "dyads needed", "caseworkers", "mentors", "target met",
+            *(escape(x.label) for x in sizing.targets), "chance of meeting the target", "utilisation",
+            "staff cost a year"]
+    rows = [[escape(c.county), str(c.dyads), str(c.caseworkers), str(c.mentors), "yes" if c.reached else "<b>no</b>",
+             *(_level(*lv) for lv in c.levels), share(c.p_meets), share(c.utilisation), money(c.annual_cost)]
+            for c in sizing.counties]
+    skipped = ("<p><b>Not sized:</b> " + escape("; ".join(sizing.skipped)) + "</p>") if sizing.skipped else ""
+    body = (f"<h1>Staffing: {escape(sizing.scenario.name)}</h1>"
+            f"<p class=meta>Targets: {escape('; '.join(words))}. {sizing.replications} replications per "
+            f"staffing level, seed {sizing.seed}; the table is <code>staffing.csv</code>.</p>"
+            + bottom_line.as_html(bl)
+            + "<h2>Dyads needed, county by county</h2><p class=small>Service levels: mean over replications "
+            "[95% confidence interval; simulation noise only; see the uncertainty analysis for parameter "
+            "uncertainty]. Staff cost: salary, fringe and overhead of the posts, USD a year.</p>"
+            + table(head, rows) + skipped
+            + "<h2>Hiring schedule</h2><ul>" + "".join(f"<li>{escape(c.note())}</li>" for c in sizing.counties)
+            + "</ul>" + inputs_html(sizing.scenario)
+            + "<h2>Manifest</h2><details><summary>manifest.json</summary>"
+            f"<pre>{escape(json.dumps(manifest, indent=2))}</pre></details>")
+    return page(f"Staffing: {sizing.scenario.name}", body)
+
+
+def write_size_report(sizing: Sizing, manifest: dict, folder: Path) -> Path:
+    """``folder``/report.html of a staffing search."""
+    path = folder / "report.html"
+    path.write_text(render(sizing, manifest), encoding="utf-8")
+    return path
+
