@@ -35,7 +35,7 @@ dyads = 2
 def page(name: str) -> None:
     import importlib
 
-    importlib.import_module(f"start_sim.app.pages.{name}").render()
+    importlib.import_module(f"start_sim.app.views.{name}").render()
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_a_run_completes_and_shows_the_bottom_line(tiny):
     at = app("savings").run()
     at.button(key="run-scenario").click().run(timeout=120)
     assert not at.exception
-    line = at.success[0].value
+    line = at.info[0].value
     assert line.startswith("With 2 dyads at launch") and "simulation noise only" in line
     assert {m.label for m in at.metric} >= {"P(net savings > 0)", "Savings per $1 of START (net cost)"}
     labels = {d.label for d in at.get("download_button")}
@@ -166,3 +166,13 @@ def test_problems_go_to_the_field_they_name():
     assert placed == {"dyads": ["counties.0.dyads (county 'A') = -1 is not allowed"],
                       "lag": ["workforce.hiring_lag_days.mean = -3 is not allowed"]}
     assert other == ["something else"]
+
+
+def test_cli_command_runs_streamlit_headless_on_localhost():
+    import argparse
+
+    from start_sim.cli import app as cli_app
+
+    cmd = cli_app.command(argparse.Namespace(port=8600, scenario=None))
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and Path(cmd[4]) == MAIN
+    assert {"--server.headless=true", "--server.address=localhost", "--server.port=8600"} <= set(cmd)

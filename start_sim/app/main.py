@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from start_sim.app import session
-from start_sim.app.pages import county, plans, savings, sizing
+from start_sim.app.views import county, plans, savings, sizing
 
 PAGES = (
     (county.render, "My county", "county"),

@@ -28,7 +28,7 @@ def command(args: argparse.Namespace) -> list[str]:
     """The streamlit command line this runs."""
     main_py = Path(__file__).resolve().parents[1] / "app" / "main.py"
     return [sys.executable, "-m", "streamlit", "run", str(main_py), "--server.headless=true",
-            "--server.address=localhost", f"--server.port={args.port}", "--browser.gatherUsageStats=false"]
+            "--server.address=localhost", f"--server.port={args.port}", "--browser.gatherUsageStats=false", "--client.toolbarMode=minimal"]
 
 
 def main(args: argparse.Namespace) -> int:
@@ -44,4 +44,7 @@ def main(args: argparse.Namespace) -> int:
         load_scenario(args.scenario)  # a bad file stops here with its message (exit 2)
         env["START_SIM_APP_SCENARIO"] = str(args.scenario.resolve())
     print(f"start-sim app: open http://localhost:{args.port} in your browser (Ctrl-C stops it)", flush=True)
-    return subprocess.call(command(args), env=env)
+    cmd = command(args)
+    if os.name == "posix":  # become the server: a signal to this process (Ctrl-C, kill) reaches Streamlit itself
+        os.execve(cmd[0], cmd, env)
+    return subprocess.call(cmd, env=env)
