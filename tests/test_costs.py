@@ -90,7 +90,7 @@ def test_program_cost_kpi_is_sum_of_counties(results, two_counties):
 def test_family_placement_cost_matches_its_care_days(results, two_counties):
     """Without discounting, and with in-care casework charged in full in both runs, a family's
     placement cost is sum over types of days x (rate + casework) x children."""
-    sc = two_counties.with_changes({"costs.discount_rate_per_year": 0.0, "costs.in_care_casework_share_in_start": 1.0})
+    sc = two_counties.with_changes({"costs.discount_rate_per_year": 0.0, "costs.in_care_casework_share_while_case_open": 1.0})
     res = run(sc, replications=1, seed=8)
     f = res.families
     c = sc.costs
@@ -115,12 +115,14 @@ def test_placement_cost_of_scripted_spell(kind):
     # the brief's rounding of a month to 30.44 days agrees to 0.01%
     approx = 300.0 * (getattr(c0.placement_per_child_day, kind) + c0.casework_per_child_month_in_care / 30.44) * children
     rel_close(got, approx, f"{kind}: cost with 30.44-day months", rtol=1e-4)
-    # days the START dyad works the case carry maintenance only by default, all of it at share 1
-    dyad = CareSpell(kind, 100.0, 400.0, True)
-    rel_close(costs.placement_cost(c0, [dyad], children), 300.0 * getattr(c0.placement_per_child_day, kind) * children,
-              f"{kind}: a dyad-worked spell pays no in-care casework by default")
-    full = c0.model_copy(update={"in_care_casework_share_in_start": 1.0})
-    rel_close(costs.placement_cost(full, [dyad], children), got, f"{kind}: share 1 charges in-care casework in full")
+    # days the family's own worker has its case open carry the share of in-care casework (half by default)
+    worked = CareSpell(kind, 100.0, 400.0, True)
+    share = c0.in_care_casework_share_while_case_open
+    rel_close(costs.placement_cost(c0, [worked], children),
+              300.0 * (getattr(c0.placement_per_child_day, kind) + share * c0.casework_per_child_month_in_care / (Y / 12))
+              * children, f"{kind}: a worked spell pays the share of in-care casework")
+    full = c0.model_copy(update={"in_care_casework_share_while_case_open": 1.0})
+    rel_close(costs.placement_cost(full, [worked], children), got, f"{kind}: share 1 charges in-care casework in full")
     # discounting: smaller, and equal to the integral of the discounted daily cost
     c3 = Costs(discount_rate_per_year=0.03)
     disc = costs.placement_cost(c3, [spell], children)

@@ -99,12 +99,15 @@ def test_budget_columns_add_up(results):
         assert by[f"subsidy_{arm}"].sum() == pytest.approx(k[f"subsidy_cost_{arm}"], rel=1e-9, abs=1e-9)
 
 
-def test_in_care_casework_in_start_is_explicit(base):
+def test_in_care_casework_while_a_case_is_open_is_one_rule_for_both_arms(base):
+    """The share applies to days the family's own worker has its case open, in either arm: in
+    the START run (dyad or usual worker) and in the usual run (usual worker) alike."""
     led = ledger(base, 4, 0)
-    none, full = (bca(led, base.costs.model_copy(update={"in_care_casework_share_in_start": s})) for s in (0.0, 1.0))
-    assert none["pv_placement_cost_start"] <= full["pv_placement_cost_start"], "share 0 charges no dyad-worked days"
-    assert none["pv_placement_cost_usual"] == full["pv_placement_cost_usual"], "the usual run has no dyad"
-    assert led.ep_dyad.any() and not led.ep_dyad[led.ep_arm == 1].any()
+    none, full = (bca(led, base.costs.model_copy(update={"in_care_casework_share_while_case_open": s})) for s in (0.0, 1.0))
+    for arm in ("start", "usual"):
+        assert none[f"pv_placement_cost_{arm}"] < full[f"pv_placement_cost_{arm}"], arm
+    assert led.ep_worked[led.ep_arm == 0].any() and led.ep_worked[led.ep_arm == 1].any()
+    assert not led.ep_worked.all(), "days in care after the family's case closed are charged in full"
 
 
 def _swapped(led: Ledger, item: str) -> Ledger:
@@ -124,7 +127,7 @@ def test_both_arms_are_priced_alike(item, price, seed):
 
     long = _scenario().model_copy(update={"runout_years": 4.0})  # long enough for adoptions
     led = ledger(long, seed, 0)
-    c = long.costs.model_copy(update={"in_care_casework_share_in_start": 1.0})  # no dyad-only price
+    c = long.costs
     free = with_costs(c, {price: 0.0})
 
     def contribution(x: Ledger) -> float:

@@ -220,9 +220,10 @@ def no_mechanisms(base) -> ss.Scenario:
         "program.disengagement_probability": 0.0,
         "program.max_extensions": base.usual.max_extensions,
         "program.extension_days": base.usual.extension_days.model_dump(by_alias=True),
-        # in-care casework priced alike in both runs: by default the dyad replaces it on the
-        # days it works the case, a cost saving even without an effect (decision 0019)
-        "costs.in_care_casework_share_in_start": 1.0,
+        # in-care casework in full: the share charged while a case is open follows each arm's case
+        # windows (START's opens at assignment, after any wait), which are the same rule but not the
+        # same days; this test is about care itself
+        "costs.in_care_casework_share_while_case_open": 1.0,
     })
 
 

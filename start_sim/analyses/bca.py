@@ -60,7 +60,7 @@ class Ledger:
     ep_end: np.ndarray  # day, clipped to the end of the family's follow-up window
     ep_ref: np.ndarray  # the family's referral day
     ep_children: np.ndarray
-    ep_dyad: np.ndarray  # 1 where the family's START case is open (the dyad works the case)
+    ep_worked: np.ndarray  # 1 where the family's own worker (START dyad or usual caseworker) has its case open
     cw_arm: np.ndarray  # days on a usual-services caseload: arm, start, end, referral day
     cw_start: np.ndarray
     cw_end: np.ndarray
@@ -107,7 +107,7 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
             for arm, case in ((0, cs), (1, cu)):
                 o = family_outcome(scenario, case)
                 placed[arm] += f.children * o.placed_12m
-                ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.dyad) for sp in o.care]
+                ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.worked) for sp in o.care]
                 cw += [(arm, a, b, ref) for a, b in o.casework]
                 sub += [(arm, subsidies[k], a, b, ref, f.children) for k, a, b in o.subsidies]
                 if not math.isnan(case.tx_start_day):
@@ -170,7 +170,7 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
                          f"{sc.runout_years:g}: run with a longer run-out")
     h = options.horizon_years
     maintenance = np.array([costmod.maintenance_per_child_day(c, k) for k in PLACEMENT_TYPES])[led.ep_kind]
-    casework = np.where(led.ep_dyad, costmod.care_casework_per_child_day(c, True),
+    casework = np.where(led.ep_worked, costmod.care_casework_per_child_day(c, True),
                         costmod.care_casework_per_child_day(c, False))
     days = _pv(rate, led.ep_start, led.ep_end, led.ep_ref, h) * led.ep_children
     maint, care_cw = _by_arm(led.ep_arm, days * maintenance), _by_arm(led.ep_arm, days * casework)

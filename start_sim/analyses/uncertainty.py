@@ -53,6 +53,8 @@ COST_INPUTS: tuple[CostInput, ...] = (
     CostInput("placement_per_child_day.residential", "gamma", 0.15, "Level IV $183 to Level V $236.60 [KY-per-diem]"),
     CostInput("casework_per_child_month_in_care", "gamma", 0.50,
               "ASPE FY2023 national mean $2,576, states $263-$10,041 [ASPE-IVE-admin-2023]"),
+    CostInput("in_care_casework_share_while_case_open", "beta", 0.57,
+              "how much of in-placement administration the family's own worker does: assumption, near-uniform on 0-1"),
     CostInput("usual_ongoing_caseload", "gamma", 0.15, "CWLA standard 17 families; 12-15 also cited [CWLA-caseload]"),
     CostInput("usual_caseworker_per_fte_year", "gamma", 0.15, "salary + fringe, as START caseworkers [assumption]"),
     CostInput("adoption_subsidy_per_child_day", "gamma", 0.30, "at most the foster per diem [KY-SOP-13.40]"),
@@ -206,11 +208,6 @@ def tornado(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, r
         hi = mean_bca(base_ledgers, with_costs(c0, {path: hv}), options)["net_savings"]
         rows.append({"input": f"costs.{path}", "kind": "cost", "low_value": lv, "high_value": hv,
                      "net_at_low": lo, "net_at_high": hi})
-    share = "in_care_casework_share_in_start"
-    lo = mean_bca(base_ledgers, with_costs(c0, {share: 0.0}), options)["net_savings"]
-    hi = mean_bca(base_ledgers, with_costs(c0, {share: 1.0}), options)["net_savings"]
-    rows.append({"input": f"costs.{share}", "kind": "option", "low_value": 0.0, "high_value": 1.0,
-                 "net_at_low": lo, "net_at_high": hi})
     lo = mean_bca(base_ledgers, c0, Options(0.0, options.horizon_years, options.perspective))["net_savings"]
     hi = mean_bca(base_ledgers, c0, Options(0.07, options.horizon_years, options.perspective))["net_savings"]
     rows.append({"input": "discount rate", "kind": "option", "low_value": 0.0, "high_value": 0.07,

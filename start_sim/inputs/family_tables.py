@@ -236,9 +236,11 @@ class Costs(Strict):
         2_576.0, ge=0, description="in-care casework and administration per child-month: the national Title IV-E "
         "in-placement administration cost, FY2023 (states $263-$10,041) [ASPE-IVE-admin-2023]",
     )
-    in_care_casework_share_in_start: Probability = Field(
-        0.0, description="share of in-care casework charged in the START run while the family's START case is "
-        "open (0: the dyad, already paid, works the case, no double count) [assumption; decision 0019]",
+    in_care_casework_share_while_case_open: Probability = Field(
+        0.5, description="share of in-care casework charged, in both runs alike, on days the family's own worker "
+        "(the START dyad or a usual-services caseworker, already paid) has its case open: that worker does the "
+        "child's case management, while eligibility, licensing, placement and court work remain; 1 charges it in "
+        "full (a double count of the case management), 0 leaves none [assumption: half; decision 0019]",
     )
     usual_ongoing_caseload: float = Field(
         17.0, gt=0, le=100, description="families per usual-services ongoing caseworker [CWLA-caseload]"

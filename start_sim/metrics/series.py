@@ -134,7 +134,7 @@ def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]
         cases = run.start if arm == "start" else run.usual
         cohort = [o for case, o in zip(cases, arm_outs, strict=True) if in_cohort(case.family, sc)]
         items = {
-            "placement_cost_cum": [(s.start, s.end, costs.care_cost_per_child_day(c, s.kind, s.dyad) * o.children)
+            "placement_cost_cum": [(s.start, s.end, costs.care_cost_per_child_day(c, s.kind, s.worked) * o.children)
                                    for o in cohort for s in o.care],
             "subsidy_cost_cum": [(a, b, costs.subsidy_per_child_day(c, kind) * o.children)
                                  for o in cohort for kind, a, b in o.subsidies],

@@ -67,7 +67,7 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
                     cols[f"treatment_{arm}"][int(case.tx_start_day // YEAR)] += costs.treatment_price(c, case.modality)
                 for s in o.care:
                     _spread(cols[f"maintenance_{arm}"], costs.maintenance_per_child_day(c, s.kind) * o.children, s.start, s.end)
-                    _spread(cols[f"care_casework_{arm}"], costs.care_casework_per_child_day(c, s.dyad) * o.children,
+                    _spread(cols[f"care_casework_{arm}"], costs.care_casework_per_child_day(c, s.worked) * o.children,
                             s.start, s.end)
                 for a, b in o.casework:
                     _spread(cols[f"usual_casework_{arm}"], costs.usual_casework_per_family_day(c), a, b)

@@ -38,20 +38,21 @@ def maintenance_per_child_day(c: Costs, kind: str) -> float:
     return getattr(c.placement_per_child_day, kind)
 
 
-def care_casework_per_child_day(c: Costs, dyad: bool) -> float:
-    """In-care casework and administration per child-day; on days the START dyad works the case
-    only ``in_care_casework_share_in_start`` of it is charged (default none: no double count)."""
-    share = c.in_care_casework_share_in_start if dyad else 1.0
+def care_casework_per_child_day(c: Costs, worked: bool) -> float:
+    """In-care casework and administration per child-day; on days the family's own worker (the
+    START dyad or a usual caseworker, already paid) has its case open, only
+    ``in_care_casework_share_while_case_open`` of it is charged, in both arms alike."""
+    share = c.in_care_casework_share_while_case_open if worked else 1.0
     return share * c.casework_per_child_month_in_care / DAYS_PER_MONTH
 
 
-def care_cost_per_child_day(c: Costs, kind: str, dyad: bool = False) -> float:
-    return maintenance_per_child_day(c, kind) + care_casework_per_child_day(c, dyad)
+def care_cost_per_child_day(c: Costs, kind: str, worked: bool = False) -> float:
+    return maintenance_per_child_day(c, kind) + care_casework_per_child_day(c, worked)
 
 
 def placement_cost(c: Costs, spells: list[CareSpell], children: int) -> float:
     """Present value of care (maintenance and in-care casework) of ``children`` over ``spells``."""
-    return children * sum(flow(c, care_cost_per_child_day(c, s.kind, s.dyad), s.start, s.end) for s in spells)
+    return children * sum(flow(c, care_cost_per_child_day(c, s.kind, s.worked), s.start, s.end) for s in spells)
 
 
 def usual_casework_per_family_day(c: Costs) -> float:

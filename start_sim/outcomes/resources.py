@@ -1,5 +1,6 @@
 """The resources a family uses in one arm, as spells of days, before any price: care of its
-children (split where the START dyad works the case), days on a usual-services caseload, and
+children (split where the family's own worker, the START dyad or a usual-services caseworker,
+has its case open), days on a usual-services caseload, and
 adoption or guardianship subsidies after exit. ``outcomes.costs`` prices them; the budget, the
 cost series and the benefit-cost ledger read the same spells, so the two arms are priced alike.
 
@@ -21,12 +22,13 @@ SUBSIDY_KINDS = (ADOPTION, GUARDIANSHIP)
 
 @dataclass(frozen=True, slots=True)
 class CareSpell:
-    """Part of an out-of-home spell: ``dyad`` if the family's START case is open on those days."""
+    """Part of an out-of-home spell: ``worked`` if the family's own worker (the START dyad, or a
+    usual-services caseworker) has its case open on those days, in either arm."""
 
     kind: str  # placement type
     start: float
     end: float
-    dyad: bool
+    worked: bool
 
 
 def window(sc: Scenario, case: Case) -> tuple[float, float]:
@@ -53,22 +55,28 @@ def wait_interval(case: Case) -> tuple[float, float]:
 
 
 def care_spells(sc: Scenario, case: Case, episodes: list[Episode]) -> list[CareSpell]:
-    """The family's days in care within its window, cut where its START case opens and closes."""
+    """The family's days in care within its window, cut where its own worker's case (START or
+    usual services) opens and closes: the same rule in both arms."""
     w0, w1 = window(sc, case)
-    cuts = start_open(sc, case)
+    worked = worker_spans(sc, case)
     out = []
     for ep in episodes:
         a, b = max(ep.start, w0), min(ep.end, w1)
         if b <= a:
             continue
-        if cuts is None:
-            out.append(CareSpell(ep.kind, a, b, False))
-            continue
-        o0, o1 = cuts
-        for s, e, dyad in ((a, min(b, o0), False), (max(a, o0), min(b, o1), True), (max(a, o1), b, False)):
-            if e > s:
-                out.append(CareSpell(ep.kind, s, e, dyad))
+        cuts = sorted({a, b, *(t for span in worked for t in span if a < t < b)})
+        for s, e in zip(cuts, cuts[1:]):
+            mid = (s + e) / 2
+            out.append(CareSpell(ep.kind, s, e, any(o0 <= mid < o1 for o0, o1 in worked)))
     return out
+
+
+def worker_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:
+    """Days the family's own worker has its case open: its START case, or its days on a
+    usual-services caseload."""
+    spans = usual_casework_spans(sc, case)
+    opened = start_open(sc, case)
+    return [opened, *spans] if opened is not None else spans
 
 
 def usual_casework_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:
