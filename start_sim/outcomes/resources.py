@@ -9,6 +9,7 @@ Every spell lies inside the family's follow-up window [referral, referral + runo
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -65,7 +66,7 @@ def care_spells(sc: Scenario, case: Case, episodes: list[Episode]) -> list[CareS
         if b <= a:
             continue
         cuts = sorted({a, b, *(t for span in worked for t in span if a < t < b)})
-        for s, e in zip(cuts, cuts[1:]):
+        for s, e in itertools.pairwise(cuts):
             mid = (s + e) / 2
             out.append(CareSpell(ep.kind, s, e, any(o0 <= mid < o1 for o0, o1 in worked)))
     return out
