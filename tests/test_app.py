@@ -17,7 +17,7 @@ import start_sim as ss  # noqa: E402
 from start_sim.app import session  # noqa: E402
 from start_sim.app.fields import problems_by_field  # noqa: E402
 from start_sim.app.scenario_file import scenario_toml  # noqa: E402
-from start_sim.app.sentences import bottom_line, in_ten, p_positive  # noqa: E402
+from start_sim.app.sentences import bottom_line, p_positive  # noqa: E402
 from start_sim.inputs.files import validate  # noqa: E402
 
 MAIN = Path(session.__file__).with_name("main.py")
@@ -108,7 +108,7 @@ def test_a_run_completes_and_shows_the_bottom_line(tiny):
     at.button(key="run-scenario").click().run(timeout=120)
     assert not at.exception
     line = at.info[0].value
-    assert line.startswith("With 2 dyads at launch") and "simulation noise only" in line
+    assert line.startswith("With 2 dyads, ") and "simulation noise only" in line
     assert {m.label for m in at.metric} >= {"P(net savings > 0)", "Savings per $1 of START (net cost)"}
     labels = {d.label for d in at.get("download_button")}
     assert {"Report (HTML)", "Fiscal note (CSV)", "Scenario (TOML)"} <= labels
@@ -135,20 +135,23 @@ def test_hiring_plans_are_compared(tiny):
     assert "Net savings" in set(table["KPI"])
 
 
-def test_bottom_line_sentence():
+def test_bottom_line_sentence_is_the_reports_own():
+    """The app's bottom line is the run report's sentences joined, net of the casework credit."""
+    from start_sim.outputs import bottom_line as bl
+
     sc = ss.Scenario(name="s", horizon_years=5, counties=[{"name": "A", "referrals_per_year": 30, "dyads": 2}])
-    summary = pd.DataFrame({"mean": [0.9, 1_200_000, 2_000_000, 800_000], "ci_low": [0.8, 1e6, 1.5e6, -100_000],
-                            "ci_high": [1.0, 1.4e6, 2.5e6, 1_700_000]},
-                           index=["share_assigned_within_14d", "net_program_cost", "savings_vs_usual", "net_savings"])
+    keys = ["families_started", "share_assigned_within_14d", "net_program_cost", "program_cost", "savings_vs_usual",
+            "net_savings"]
+    summary = pd.DataFrame({"mean": [120, 0.9, 1_200_000, 2_000_000, 2_000_000, 800_000],
+                            "ci_low": [110, 0.8, 1e6, 1.9e6, 1.5e6, -100_000],
+                            "ci_high": [130, 1.0, 1.4e6, 2.1e6, 2.5e6, 1_700_000]}, index=keys)
     text = bottom_line(sc, summary)
-    assert text == ("With 2 dyads at launch, 9 in 10 families (90%) are assigned to a dyad within 14 days; for the "
-                    "families referred over 5 years, START is expected to cost $1.20 million (net of the usual casework "
-                    "it replaces) and avoid $2.00 million of out-of-home care: net savings of $800,000 (95% interval, "
-                    "simulation noise only: -$100,000 to $1.70 million).")
-    gross = summary.drop(index=["net_program_cost", "net_savings"]).rename(index={})
-    gross.loc["program_cost"] = [2_500_000, 2e6, 3e6]
-    assert "a net cost of $500,000" in bottom_line(sc, gross) and "(staff and training)" in bottom_line(sc, gross)
-    assert in_ten(1.0) == "all families" and in_ten(0.02).startswith("fewer than 1 in 10")
+    assert text == " ".join(bl.run(summary, bl.setting(sc)).sentences)
+    assert text.startswith("With 2 dyads, 90% of referred families are assigned to a dyad within 14 days")
+    assert "net of the usual casework it replaces" in text and "net savings of $800,000" in text
+    losing = summary.copy()
+    losing.loc["net_savings"] = [-500_000, -700_000, -300_000]
+    assert "a net cost of $500,000" in bottom_line(sc, losing)
     assert p_positive(pd.DataFrame({"net_savings": [1.0, -1.0, 2.0, 3.0]})) == 0.75
 
 

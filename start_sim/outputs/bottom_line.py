@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from start_sim.inputs.schema import Scenario
 from start_sim.outputs.formatting import money, share
 from start_sim.outputs.html import escape
 from start_sim.outputs.labels import kpi_label
@@ -53,6 +54,12 @@ class Psa:
     high: float  # 97.5th percentile
     p_positive: float
     draws: int
+
+
+def setting(scenario: Scenario) -> Setting:
+    """What the sentences need to know of a scenario."""
+    return Setting(sum(c.dyads for c in scenario.counties), len(scenario.counties), scenario.horizon_years,
+                   scenario.runout_years, scenario.costs.discount_rate_per_year)
 
 
 def psa_of(summary: pd.DataFrame, p_positive: float, draws: int) -> Psa:

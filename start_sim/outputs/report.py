@@ -69,9 +69,7 @@ def _ci(row: Mapping) -> str:
 
 def setting_of(results: Results) -> bottom_line.Setting:
     """What the bottom line needs to know of a run's scenario."""
-    sc = results.scenario
-    return bottom_line.Setting(sum(c.dyads for c in sc.counties), len(sc.counties), sc.horizon_years,
-                               sc.runout_years, sc.costs.discount_rate_per_year)
+    return bottom_line.setting(results.scenario)
 
 
 def served(results: Results) -> bool:

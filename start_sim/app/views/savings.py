@@ -33,7 +33,7 @@ def render() -> None:
         return
     summary, kpis = out.results.summary(), out.results.kpis
     st.subheader("The bottom line")
-    st.info(bottom_line(out.results.scenario, summary, kpis))  # neutral: the line may be a net cost
+    st.info(bottom_line(out.results.scenario, summary))  # neutral: the line may be a net cost
 
     def row(key: str) -> tuple[float, float, float]:
         return tuple(float(summary.at[key, c]) for c in ("mean", "ci_low", "ci_high"))
