@@ -235,3 +235,24 @@ def test_tornado_ticks_carry_the_decimals_their_spacing_needs():
     labels = [t.get_text() for t in ax.get_xticklabels()]
     plt.close(fig)
     assert labels == ["-$12.5M", "-$10.0M", "-$7.5M", "-$5.0M", "-$2.5M", "$0.0M", "$2.5M"], labels
+
+
+def test_report_with_an_uncertainty_folder_quotes_it_in_the_bottom_line(run_folder, tmp_path, capsys):
+    """`start-sim report RUN --uncertainty UNC` puts the PSA interval and P(net savings > 0) in the
+    run's bottom line; an uncertainty folder of another scenario is refused (exit 2)."""
+    from start_sim.analyses.uncertainty import uncertainty
+    from start_sim.outputs.writers import write_uncertainty
+
+    sc = ss.Results.read(run_folder).scenario
+    unc = write_uncertainty(uncertainty(sc, None, draws=4, seed=1, morris_trajectories=0, tornado_replications=1),
+                            tmp_path / "unc")
+    assert cli.main(["report", str(run_folder), "--uncertainty", str(unc)]) == 0
+    text = (run_folder / "report.html").read_text()
+    assert "over 4 draws of the effects and unit costs in the uncertainty analysis" in text
+    assert "The chance it saves more than it costs is" in text
+    other = write_uncertainty(uncertainty(sc.model_copy(update={"name": "other"}), None, draws=2, seed=1,
+                                          morris_trajectories=0, tornado_replications=1), tmp_path / "other")
+    capsys.readouterr()
+    assert cli.main(["report", str(run_folder), "--uncertainty", str(other)]) == 2
+    assert "analysed the scenario 'other', not 'small'" in capsys.readouterr().err
+    assert cli.main(["report", str(run_folder)]) == 0  # and back to the noise-only bottom line

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 from matplotlib.figure import Figure
 
+from start_sim.core.errors import RunError
 from start_sim.core.stats import mean_ci
 from start_sim.experiments.precision import DEFAULT_KPIS, replications_needed
 from start_sim.metrics.registry import METRICS
@@ -275,16 +276,43 @@ def outcomes_per_cost_html(cmp: Comparison) -> str:
             f"less. {INTERVALS}</p>" + _table(["", *(_e(n) for n in cmp.names)], rows))
 
 
-def write_report(folder: str | Path) -> Path:
-    """Rebuild the figures and ``report.html`` of a run or comparison folder from its files."""
+def read_psa(folder: str | Path, scenario_name: str) -> bottom_line.Psa:
+    """What the uncertainty folder ``folder`` (of ``start-sim uncertainty``) says of net savings,
+    for the bottom line of a run of the scenario named ``scenario_name`` (``RunError`` if it is
+    not an uncertainty folder of that scenario)."""
+    from start_sim.experiments.manifests import read_manifest, read_table
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != "uncertainty":
+        raise RunError(f"{folder} is not an uncertainty folder (its manifest says {manifest.get('kind')!r}); give the "
+                       f"--out folder of start-sim uncertainty")
+    if manifest.get("scenario_name") != scenario_name:
+        raise RunError(f"{folder} analysed the scenario {manifest.get('scenario_name')!r}, not {scenario_name!r}; give "
+                       f"the uncertainty folder of the same scenario")
+    draws = read_table(folder, "psa.csv")
+    if "net_savings" not in draws.columns or draws["net_savings"].dropna().empty:
+        raise RunError(f"{folder / 'psa.csv'} has no net savings per draw; rerun start-sim uncertainty into {folder}")
+    net = draws["net_savings"].dropna()
+    return bottom_line.psa_of(read_table(folder, "summary.csv"), float((net > 0).mean()), len(net))
+
+
+def write_report(folder: str | Path, uncertainty: str | Path | None = None) -> Path:
+    """Rebuild the figures and ``report.html`` of a run or comparison folder from its files; with
+    ``uncertainty`` (an uncertainty folder of the same scenario) a run's bottom line quotes its
+    interval and the chance START saves more than it costs."""
     folder = Path(folder)
     from start_sim.experiments.manifests import read_manifest
 
     kind = read_manifest(folder).get("kind", "run")
     if kind == "compare":
+        if uncertainty is not None:
+            raise RunError("--uncertainty applies to the report of one run, not of a comparison")
         from start_sim.experiments.compare import read
 
         return write_compare_report(read(folder), folder)
     from start_sim.experiments.results import Results
 
-    return write_run_report(Results.read(folder), folder)
+    results = Results.read(folder)
+    psa = read_psa(uncertainty, results.scenario.name) if uncertainty is not None else None
+    return write_run_report(results, folder, psa)
