@@ -26,6 +26,7 @@ from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import simulate
 
 FINAL_STATES = (State.WAITING, State.IN_START, State.CLOSED_START, State.USUAL)
+REFERRED_PARTS = ("families_started", "families_diverted", "families_waiting_at_end", "families_before_launch")
 EPS = 1e-9
 
 
@@ -161,23 +162,21 @@ def check_kpis(sc: ss.Scenario, runs, replication: int = 0) -> None:
     k = out.kpis
     rows = out.families
     referred = [c for run in runs for c in run.start if in_cohort(c.family, sc)]
-    for key in ("families_referred", "families_started", "families_diverted"):
+    for key in ("families_referred", *REFERRED_PARTS):
         assert k[key] >= 0, f"{key} is negative ({k[key]})"
     assert k["families_referred"] == len(referred) == len(rows), (
         f"families_referred {k['families_referred']} vs {len(referred)} cases vs {len(rows)} family rows"
     )
+    for where, kk in [("overall", k), *((f"county {ck['county']}", ck) for ck in out.county_kpis)]:
+        parts = {key: kk[key] for key in REFERRED_PARTS}
+        assert sum(parts.values()) == kk["families_referred"], (
+            f"{where}: started + diverted + waiting + before launch = {sum(parts.values())} ({parts}) but "
+            f"families_referred = {kk['families_referred']} (difference {sum(parts.values()) - kk['families_referred']})"
+        )
     by_route = Counter(c.route for c in referred)
-    still_waiting = sum(c.state == State.WAITING for c in referred)
-    parts = {
-        "started": k["families_started"],
-        "diverted": k["families_diverted"],
-        "usual (no program / before launch)": by_route["no_program"] + by_route["before_launch"],
-        "still waiting": still_waiting,
-    }
-    assert sum(parts.values()) == k["families_referred"], (
-        f"started + diverted + usual + waiting = {sum(parts.values())} ({parts}) but families_referred = "
-        f"{k['families_referred']} (difference {sum(parts.values()) - k['families_referred']})"
-    )
+    assert by_route["no_program"] == 0, "a START-arm family referred where START is not on offer"
+    assert k["families_before_launch"] == by_route["before_launch"], "families_before_launch vs routes"
+    assert k["families_waiting_at_end"] == sum(c.state == State.WAITING for c in referred), "families_waiting_at_end"
     assert k["families_started"] == sum(r["service"] == "start" for r in rows), "families_started vs family rows"
     assert k["families_diverted"] == sum(r["route"] in ("diverted", "reneged") for r in rows), "families_diverted vs rows"
     for key in ("mean_waitlist", "mean_caseload"):

@@ -14,7 +14,7 @@ from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.family_outcomes import Outcome, family_outcome
 from start_sim.outcomes.resources import wait_interval
-from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Service
+from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import CountyRun, gc_paused
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post
@@ -127,6 +127,8 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
         "families_referred": len(referred),
         "families_started": len(started),
         "families_diverted": sum(c.route in DIVERTED_ROUTES for c in referred),
+        "families_waiting_at_end": sum(c.state == State.WAITING for c in referred),
+        "families_before_launch": sum(c.route == Route.BEFORE_LAUNCH for c in referred),
         "mean_days_to_assignment": float(waits.mean()) if len(waits) else math.nan,
         "p90_days_to_assignment": float(np.percentile(waits, 90)) if len(waits) else math.nan,
         "share_assigned_within_14d": _rate(float((waits <= 14).sum()),

@@ -25,10 +25,16 @@ class Metric:
 
 
 METRICS: dict[str, Metric] = {m.key: m for m in [
-    Metric("families_referred", "Eligible families referred", "families", "eligible referrals within the horizon"),
+    Metric("families_referred", "Eligible families referred", "families",
+           "eligible referrals within the horizon: families_started + families_diverted + families_waiting_at_end"
+           " + families_before_launch, each family in exactly one"),
     Metric("families_started", "Families started in START", "families", "referred families assigned to a dyad"),
     Metric("families_diverted", "Families diverted", "families",
            "referred families served by usual services because no slot opened in time (or at once, policy divert)"),
+    Metric("families_waiting_at_end", "Families still waiting for a dyad at the end", "families",
+           "referred families still on the waitlist when the run ends (horizon plus run-out): neither started nor diverted"),
+    Metric("families_before_launch", "Families referred before START launched in their county", "families",
+           "referred families served by usual services because START did not run in their county yet"),
     Metric("mean_days_to_assignment", "Mean wait for a dyad", "days", "referral to assignment, families started"),
     Metric("p90_days_to_assignment", "90th percentile wait", "days", "referral to assignment, families started"),
     Metric("share_assigned_within_14d", "Assigned within 14 days", "share",
