@@ -80,6 +80,7 @@ class Ledger:
     pre_existing: int  # START families open on day 0 (staffed by the program, not in the cohort)
     placed_12m: tuple[float, float]  # children placed within 12 months of referral: START run, usual run
     posts: list[Post]  # START staff of every county (priced by ``costs.staff_cost``)
+    until: float = math.inf  # what happened before this day only (``analyses.by_year.until``)
 
 
 def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
@@ -192,7 +193,7 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     if options.perspective in payers.PERSPECTIVES:  # the payers' split of the gross state view (analyses.payers)
         benefits, cost = payers.payer_view(options.perspective, sc, rate, led.posts, program, extra_tx,
                                            float(maint[1] - maint[0]), float(care_cw[1] - care_cw[0]), float(credit),
-                                           float(subsidy[1] - subsidy[0]))
+                                           float(subsidy[1] - subsidy[0]), led.until)
         gross = cost
     net = benefits - cost
     avoided = (led.placed_12m[1] - led.placed_12m[0]) / led.children if led.children else math.nan

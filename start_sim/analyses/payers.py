@@ -18,6 +18,7 @@ rather than year by year.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,31 +44,34 @@ def claimable_share(sc: Scenario, points: int = 4000) -> float:
     return float(np.minimum(d, sc.funding.prevention_months * DAYS_PER_MONTH).mean() / d.mean()) if d.mean() > 0 else 0.0
 
 
-def _pv_allocations(sc: Scenario, rate: float) -> float:
-    """Present value of the state allocations, paid evenly over each county's START years in the horizon."""
-    f = sc.funding
+def _pv_allocations(sc: Scenario, rate: float, until: float = math.inf) -> float:
+    """Present value of the state allocations, paid evenly over each county's START years in the
+    horizon (before day ``until``)."""
+    f, end = sc.funding, min(sc.horizon_days, until)
     per_day = [(f.state_per_agency_per_year + f.state_per_dyad_per_year * c.dyads) / DAYS_PER_YEAR for c in sc.counties]
-    return float(sum(discount.flow(rate, c.launch_day, sc.horizon_days, p)
-                     for c, p in zip(sc.counties, per_day, strict=True) if c.launch_day < sc.horizon_days))
+    return float(sum(discount.flow(rate, c.launch_day, end, p)
+                     for c, p in zip(sc.counties, per_day, strict=True) if c.launch_day < end))
 
 
-def _pv_grants(sc: Scenario, rate: float) -> float:
-    """Present value of grant money, each paid at the middle of its year."""
-    return float(sum(g.amount * discount.factor(rate, (g.year - 0.5) * DAYS_PER_YEAR) for g in sc.funding.grants))
+def _pv_grants(sc: Scenario, rate: float, until: float = math.inf) -> float:
+    """Present value of grant money, each paid at the middle of its year (of the years begun before ``until``)."""
+    return float(sum(g.amount * discount.factor(rate, (g.year - 0.5) * DAYS_PER_YEAR) for g in sc.funding.grants
+                     if (g.year - 1) * DAYS_PER_YEAR < until))
 
 
 def payer_view(perspective: str, sc: Scenario, rate_per_year: float, posts: list[Post], program: float,
                extra_treatment: float, maintenance_avoided: float, casework_avoided: float, casework_credit: float,
-               subsidy_avoided: float) -> tuple[float, float]:
+               subsidy_avoided: float, until: float = math.inf) -> tuple[float, float]:
     """(benefits, cost) in present value to one payer: its share of care and subsidies avoided,
-    and of START's cost and the extra treatment less the usual-services casework START replaces."""
+    and of START's cost and the extra treatment less the usual-services casework START replaces
+    (allocations and grants of the days before ``until``, for the cumulative view by year)."""
     f, payer = sc.funding, _PAYER[perspective]
     rate = discount.rate_per_day(rate_per_year)
     mentor_years = sum(discount.flow(rate, max(p.hired, 0.0), min(p.left, sc.horizon_days), p.fte / DAYS_PER_YEAR)
                        for p in posts if p.role == MENTOR and p.hired < sc.horizon_days)
-    start = split_start_cost(f, program, float(mentor_years), claimable_share(sc), _pv_allocations(sc, rate))
+    start = split_start_cost(f, program, float(mentor_years), claimable_share(sc), _pv_allocations(sc, rate, until))
     residual = start[-1][2]
-    start[-1] = ("county", "residual", residual - min(residual, _pv_grants(sc, rate)))
+    start[-1] = ("county", "residual", residual - min(residual, _pv_grants(sc, rate, until)))
     care = split_care(f, {"maintenance_start": 0.0, "maintenance_usual": maintenance_avoided,
                           "care_casework_start": 0.0, "care_casework_usual": casework_avoided})
     cost = (sum(a for p, _, a in [*start, *split_treatment(f, extra_treatment)] if p == payer)

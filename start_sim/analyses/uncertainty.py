@@ -8,6 +8,9 @@
   net savings (on the net cost: START minus the usual casework it replaces), savings per $1
   on the net and the gross cost, the casework credit, placement days avoided, and
   P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``).
+  By programme year (:mod:`start_sim.analyses.by_year`): each draw's cumulative present-value
+  net savings to the end of each year, priced from the same ledger and costs, for the agency,
+  state and chosen perspectives, and the share of draws in which START has paid for itself.
 * **Tornado**: one-way sensitivity of mean net savings to each cost input (its 2.5-97.5%
   range) and each effect parameter (its posterior 2.5-97.5% range), others at the point
   values; cost inputs re-price the same simulated ledgers, effect parameters re-simulate with
@@ -31,6 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from start_sim.analyses import by_year as by_year_mod
 from start_sim.analyses.bca import DEFAULT, Ledger, Options, bca, ledger, mean_bca, reproduce_ratio
 from start_sim.analyses.parallel import named_rng, ordered_map
 from start_sim.experiments.executor import Executor
@@ -130,6 +134,11 @@ class UncertaintyResult:
     morris: pd.DataFrame
     ratio_table: pd.DataFrame
     info: dict = field(default_factory=dict)
+    by_year_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # draw, year, perspective, cumulative net
+
+    def by_year(self) -> pd.DataFrame:
+        """Net savings by programme year over the PSA draws (:func:`start_sim.analyses.by_year.summary`)."""
+        return by_year_mod.summary(self.by_year_draws)
 
     def summary(self) -> pd.DataFrame:
         """Point value, mean, median and 95% range over the PSA draws of the headline outputs."""
@@ -153,6 +162,15 @@ class UncertaintyResult:
 def psa(scenario: Scenario, posterior: pd.DataFrame | None, draws: int, seed: int = 1, *,
         cost_sd_scale: float = 1.0, options: Options = DEFAULT, executor: Executor | None = None) -> pd.DataFrame:
     """One row per draw: the effect values, the unit costs and the BCA outputs."""
+    return psa_draws(scenario, posterior, draws, seed, cost_sd_scale=cost_sd_scale, options=options,
+                     executor=executor)[0]
+
+
+def psa_draws(scenario: Scenario, posterior: pd.DataFrame | None, draws: int, seed: int = 1, *,
+              cost_sd_scale: float = 1.0, options: Options = DEFAULT,
+              executor: Executor | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The PSA rows of :func:`psa` and, from the same ledgers and costs, each draw's cumulative net
+    savings by programme year and perspective (:func:`start_sim.analyses.by_year.cumulative_net`)."""
     params = _params(posterior)
     if posterior is not None and len(posterior):
         rows = named_rng(seed, "psa:posterior-rows").integers(0, len(posterior), draws)
@@ -164,12 +182,13 @@ def psa(scenario: Scenario, posterior: pd.DataFrame | None, draws: int, seed: in
     dists = cost_distributions(scenario.costs, cost_sd_scale)
     costs = {p: (d.rvs(size=draws, random_state=named_rng(seed, f"psa:cost:{p}")) if d is not None
                  else np.full(draws, _get(scenario.costs, p))) for p, d in dists.items()}
-    out = []
+    out, years = [], []
     for i, (th, led) in enumerate(zip(thetas, leds, strict=True)):
         values = {p: float(v[i]) for p, v in costs.items()}
-        res = bca(led, with_costs(led.scenario.costs, values), options)
-        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()}, **res})
-    return pd.DataFrame(out)
+        c = with_costs(led.scenario.costs, values)
+        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()}, **bca(led, c, options)})
+        years += [{"draw": i, **r} for r in by_year_mod.cumulative_net(led, c, options)]
+    return pd.DataFrame(out), pd.DataFrame(years)
 
 
 def _params(posterior: pd.DataFrame | None) -> list[str]:
@@ -254,7 +273,8 @@ def uncertainty(scenario: Scenario, posterior: pd.DataFrame | None, draws: int =
     say = progress or (lambda msg: None)
     with Executor(workers, scheduler) as ex:
         say(f"PSA: {draws} draws")
-        d = psa(scenario, posterior, draws, seed, cost_sd_scale=cost_sd_scale, options=options, executor=ex)
+        d, years = psa_draws(scenario, posterior, draws, seed, cost_sd_scale=cost_sd_scale, options=options,
+                             executor=ex)
         say("tornado")
         tor, point, base = tornado(scenario, posterior, seed, tornado_replications, options=options, executor=ex)
         mor = pd.DataFrame()
@@ -264,4 +284,4 @@ def uncertainty(scenario: Scenario, posterior: pd.DataFrame | None, draws: int =
     horizons = tuple(h for h in (1, 2, 3, 5, 8) if h <= scenario.runout_years + 1e-9)
     ratio = reproduce_ratio(base, horizons=horizons, discount_rate=options.discount_rate)
     return UncertaintyResult(scenario, options, d, point, tor, mor, ratio,
-                             {"draws": draws, "seed": seed, "cost_sd_scale": cost_sd_scale})
+                             {"draws": draws, "seed": seed, "cost_sd_scale": cost_sd_scale}, years)
