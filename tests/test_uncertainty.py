@@ -113,6 +113,13 @@ def test_cli_uncertainty(tmp_path):
     out = tmp_path / "u"
     assert main(["uncertainty", str(sc), "--draws", "3", "--morris-trajectories", "0", "--tornado-replications", "1",
                  "--out", str(out)]) == 0
-    for f in ("psa.csv", "tornado.csv", "tornado.png", "report.html", "ratio_2_22.csv"):
+    for f in ("psa.csv", "psa_by_year.csv", "tornado.csv", "tornado.png", "report.html", "ratio_2_22.csv"):
         assert (out / f).exists()
+    by = pd.read_csv(out / "psa_by_year.csv")
+    assert list(by["year"].unique()) == [1, 2] and set(by["perspective"]) == {"agency", "state"}
+    assert by["p_paid_for_itself"].between(0, 1).all()
+    last = by[(by["perspective"] == "agency") & (by["year"] == 2)].iloc[0]
+    psa_rows = pd.read_csv(out / "psa.csv")
+    assert last["cumulative_mean"] == pytest.approx(psa_rows["net_savings"].mean(), rel=1e-9)
+    assert "Chance START has paid for itself, by year" in (out / "report.html").read_text()
     assert main(["uncertainty", str(sc), "--horizon-years", "3", "--out", str(out)]) == 2

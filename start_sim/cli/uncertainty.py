@@ -121,6 +121,16 @@ def _print(res) -> None:
         t.add_row(r.output, fmt(r.point), fmt(r.mean), fmt(r._4), fmt(r.median), fmt(r._6))
     con.print(t)
     con.print(f"P(net savings > 0) = {res.p_savings_exceed_cost:.2f}   (decide on net savings, not the ratio)")
+    by = res.by_year()
+    if len(by):
+        yt = Table(title="Chance START has paid for itself, by year (cumulative net savings to the year's end, USD PV)")
+        for c in ("year", "perspective", "net in year (mean)", "cumulative (mean)", "2.5%", "97.5%",
+                  "P(paid for itself)"):
+            yt.add_column(c)
+        for r in by.to_dict("records"):
+            yt.add_row(str(r["year"]), r["perspective"], fmt(r["net_savings_mean"]), fmt(r["cumulative_mean"]),
+                       fmt(r["cumulative_p2.5"]), fmt(r["cumulative_p97.5"]), f"{r['p_paid_for_itself']:.2f}")
+        con.print(yt)
     tor = Table(title="Tornado: net savings as each input moves over its range (widest first)")
     for c in ("input", "low -> net", "high -> net", "width"):
         tor.add_column(c)

@@ -103,6 +103,23 @@ def summary_html(s: pd.DataFrame) -> str:
     return table(["output", "unit", "at point values", "mean", "2.5%", "median", "97.5%"], rows, numeric_from=2)
 
 
+def by_year_html(t: pd.DataFrame) -> str:
+    """The table "Chance START has paid for itself, by year" (present values; empty without rows)."""
+    if t.empty:
+        return ""
+    rows = [[str(r["year"]), escape(r["perspective"]),
+             *(fmt(r[c]) for c in ("net_savings_mean", "cumulative_mean", "cumulative_p2.5", "cumulative_p97.5",
+                                   "p_paid_for_itself"))] for _, r in t.iterrows()]
+    return ("<h2>Chance START has paid for itself, by year</h2><p class=small>Present values (USD, discounted to the "
+            "start of the run, as the totals above), by programme year from day 0. Cumulative: net savings from the "
+            "start to the end of the year; P: the share of draws in which that is above 0 (\"by the end of year k, has "
+            "START paid for itself?\"). Each draw's ledger is cut at the year's end and priced under the draw's "
+            "costs; the last year also holds anything later, so its cumulative value is the draw's net savings. "
+            "Also in <code>psa_by_year.csv</code>.</p>"
+            + table(["year", "perspective", "net savings in the year, mean", "cumulative net savings, mean",
+                     "cumulative, 2.5%", "cumulative, 97.5%", "P(paid for itself)"], rows, numeric_from=2))
+
+
 def render_html(res: UncertaintyResult, tornado_png: bytes | None = None) -> str:
     """The uncertainty report as one HTML page (``tornado_png``: the tornado figure, if drawn already)."""
     s = res.summary()
@@ -124,6 +141,7 @@ discount rate {100 * rate:g}% a year; {horizon:g} year{"" if horizon == 1 else "
 The range covers parameter uncertainty (effects and unit costs) and each draw's chance variation.</p>
 {summary_html(s)}
 {figure_html("psa", psa_figure(res.draws), "Distribution over the draws; the red line is break-even.", named=False)}
+{by_year_html(res.by_year())}
 <h2>Tornado: one-way sensitivity of net savings</h2>
 {figure_html("tornado", tornado, "Each input moved alone over its 2.5-97.5% range, the others at point values.")}
 {frame_table(res.tornado, TORNADO_COLUMNS, TORNADO_LABELS)}

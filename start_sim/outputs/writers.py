@@ -110,12 +110,13 @@ def write_calibration_folder(res: CalibrationResult, out: str | Path, scenario_s
 
 
 def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
-    """An uncertainty folder (psa, summary, tornado, morris and ratio tables, tornado.png,
+    """An uncertainty folder (psa, psa_by_year, summary, tornado, morris and ratio tables, tornado.png,
     report.html and ``manifest.json``), built aside and moved into place."""
     from start_sim.outputs.uncertainty_report import render_html, tornado_figure
 
     def fill(tmp: Path) -> None:
         res.draws.to_csv(tmp / "psa.csv", index=False)
+        res.by_year().to_csv(tmp / "psa_by_year.csv", index=False)
         res.summary().to_csv(tmp / "summary.csv", index=False)
         res.tornado.to_csv(tmp / "tornado.csv", index=False)
         res.morris.to_csv(tmp / "morris.csv", index=False)
