@@ -344,19 +344,21 @@ def _busy(**county: object) -> ss.Scenario:
 
 
 def test_zero_dyads_sends_everyone_to_usual_services():
+    """With no dyad every family, pre-existing waitlist included, is diverted to usual services at once."""
     sc = _busy(dyads=0, initial_waitlist=3)
     res = ss.run(sc, replications=2, seed=SEED)
     k = res.kpis
     assert (k["families_referred"] > 0).all(), "the scenario referred no family, so the test shows nothing"
-    for key in ("families_started", "families_diverted", "mean_waitlist", "mean_caseload"):
+    for key in ("families_started", "mean_waitlist", "mean_caseload", "families_waiting_at_end"):
         assert (k[key] == 0).all(), f"{key} with 0 dyads: {k[key].tolist()} (expected 0)"
+    assert (k["families_diverted"] == k["families_referred"]).all(), "every referred family is diverted"
     routes = set(res.families["route"])
-    assert routes == {"no_program"}, f"routes with 0 dyads: {routes} (expected only 'no_program')"
+    assert routes == {"diverted"}, f"routes with 0 dyads: {routes} (expected only 'diverted')"
     services = set(res.families["service"])
     assert services == {"usual"}, f"services with 0 dyads: {services}"
     for run in simulate(sc, SEED, 0):
-        bad = [c for c in run.start if c.state != State.USUAL or c.route != "no_program"]
-        assert not bad, f"{len(bad)} of {len(run.start)} cases (incl. pre-existing, run-out) not usual/no_program"
+        bad = [c for c in run.start if c.state != State.USUAL or c.route != "diverted"]
+        assert not bad, f"{len(bad)} of {len(run.start)} cases (incl. pre-existing, run-out) not usual/diverted"
 
 
 @pytest.mark.parametrize("policy", ["waitlist", "divert"])
