@@ -94,3 +94,13 @@ def test_a_start_with_no_effect_is_never_likelier_to_pay_for_itself_than_its_noi
         assert t.loc[k, "p_paid_for_itself"] == pytest.approx(np.mean([b["net_savings"] > 0 for b in cut]))
         assert t.loc[k, "p_paid_for_itself"] <= noise
         assert t.loc[k, "p_paid_for_itself"] <= 0.5
+
+
+def test_the_fiscal_note_quotes_the_uncertainty_folders_chance_by_year(led, tmp_path):
+    from start_sim.outputs.fiscal_table import psa_by_year_html
+
+    assert psa_by_year_html(tmp_path) == ""
+    draws = pd.DataFrame([{"draw": i, **r} for i in range(3) for r in by_year.cumulative_net(led)])
+    by_year.summary(draws).to_csv(tmp_path / "psa_by_year.csv", index=False)
+    html = psa_by_year_html(tmp_path)
+    assert "P(paid for itself)" in html and html.count("<tr") >= 7

@@ -46,8 +46,24 @@ def _whole(v: float) -> str:
     return fmt(round(v)) if math.isfinite(v) else "-"
 
 
-def fiscal_html(results: Results, folder: Path) -> str:
-    """The report's fiscal-note section."""
+def psa_by_year_html(uncertainty: Path) -> str:
+    """The uncertainty folder's chance that START has paid for itself by the end of each year
+    (``psa_by_year.csv``, present values), for the fiscal note; empty if the folder has none."""
+    if not (uncertainty / "psa_by_year.csv").exists():
+        return ""
+    t = read_table(uncertainty, "psa_by_year.csv")
+    body = [[str(r["year"]), _e(str(r["perspective"])), _whole(r["cumulative_mean"]), _whole(r["cumulative_p2.5"]),
+             _whole(r["cumulative_p97.5"]), fmt(r["p_paid_for_itself"])] for _, r in t.iterrows()]
+    return ("<p class=small>With parameter uncertainty (<code>start-sim uncertainty</code>): cumulative net savings "
+            "to the end of each year, USD, present value, and the share of draws in which START has paid for itself "
+            "by then.</p>"
+            + table(["year", "perspective", "cumulative net savings, mean", "2.5%", "97.5%", "P(paid for itself)"],
+                    body, numeric_from=2))
+
+
+def fiscal_html(results: Results, folder: Path, uncertainty: Path | None = None) -> str:
+    """The report's fiscal-note section (with ``uncertainty``, an uncertainty folder, the PSA's
+    chance by year that START has paid for itself)."""
     rows, families = rows_of(results, folder)
     if rows.empty:
         return ""
@@ -71,4 +87,5 @@ def fiscal_html(results: Results, folder: Path) -> str:
         "up to the item.</p>"
         + table(["year", "payer", *(_e(v) for v in ITEMS.values()), "P(net &gt; 0)"], body, numeric_from=2)
         + f"<p class=small>Net cost (costs minus savings) over the run: {units}.</p>"
+        + (psa_by_year_html(uncertainty) if uncertainty is not None else "")
     )
