@@ -250,6 +250,7 @@ def test_report_with_an_uncertainty_folder_quotes_it_in_the_bottom_line(run_fold
     text = (run_folder / "report.html").read_text()
     assert "over 4 draws of the effects and unit costs in the uncertainty analysis" in text
     assert "The chance it saves more than it costs is" in text
+    assert "P(paid for itself)" in text, "the fiscal note shows the PSA by year"
     other = write_uncertainty(uncertainty(sc.model_copy(update={"name": "other"}), None, draws=2, seed=1,
                                           morris_trajectories=0, tornado_replications=1), tmp_path / "other")
     capsys.readouterr()

@@ -161,10 +161,12 @@ def _manifest_html(manifest: dict) -> str:
             f"<details><summary>manifest.json</summary><pre>{_e(json.dumps(manifest, indent=2))}</pre></details>")
 
 
-def write_run_report(results: Results, folder: str | Path, psa: bottom_line.Psa | None = None) -> Path:
-    """Figures (PNG) and ``report.html`` of one run into ``folder``; ``psa``: the uncertainty
-    analysis of the same scenario, for the bottom line."""
+def write_run_report(results: Results, folder: str | Path, uncertainty: str | Path | None = None) -> Path:
+    """Figures (PNG) and ``report.html`` of one run into ``folder``; ``uncertainty``: the folder of
+    the uncertainty analysis of the same scenario, for the bottom line and the chance by year that
+    START has paid for itself."""
     folder = Path(folder)
+    psa = read_psa(uncertainty, results.scenario.name) if uncertainty is not None else None
     sc = results.scenario
     empty = None if served(results) else NOTHING_SERVED
     figures = _figures(folder, RUN_FIGURES, lambda fn, stem: getattr(plots, fn)(results), empty)
@@ -180,7 +182,7 @@ def write_run_report(results: Results, folder: str | Path, psa: bottom_line.Psa 
         + bottom_line.as_html(bottom_line.run(results.summary(), setting_of(results), psa))
         + kpi_tables_html(results)
         + budget_html(results)
-        + fiscal_html(results, folder)
+        + fiscal_html(results, folder, Path(uncertainty) if uncertainty is not None else None)
         + "<h2>Figures</h2>" + figures
         + precision_html(results.kpis, rule)
         + inputs_html(sc)
@@ -313,6 +315,4 @@ def write_report(folder: str | Path, uncertainty: str | Path | None = None) -> P
         return write_compare_report(read(folder), folder)
     from start_sim.experiments.results import Results
 
-    results = Results.read(folder)
-    psa = read_psa(uncertainty, results.scenario.name) if uncertainty is not None else None
-    return write_run_report(results, folder, psa)
+    return write_run_report(Results.read(folder), folder, uncertainty)
