@@ -4,14 +4,13 @@ bottom line; and the pieces the pages use (sentence, scenario file, problems by 
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
+from streamlit.testing.v1 import AppTest
 
 import start_sim as ss  # noqa: E402
 from start_sim.app import session  # noqa: E402
@@ -30,6 +29,16 @@ name = "Tiny County"
 referrals_per_year = 24
 dyads = 2
 """
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Streamlit's script runner puts the page script in ``sys.modules["__main__"]`` and leaves it
+    there; worker processes that Dask spawns later in the same test session would run that script
+    again (and fail). Put the test session's own main module back after each test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 def page(name: str) -> None:
