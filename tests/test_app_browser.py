@@ -85,7 +85,7 @@ def test_run_a_scenario_in_a_real_browser(tmp_path):
         run = wait.until(ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Run the scenario']]")))
         run.click()
         line = wait.until(ec.presence_of_element_located(
-            (By.XPATH, "//*[@data-testid='stAlertContentInfo'][contains(., 'With 2 dyads at launch')]")))
+            (By.XPATH, "//*[@data-testid='stAlertContentInfo'][contains(., 'With 2 dyads, ')]")))
         assert "simulation noise only" in line.text
         wait.until(ec.presence_of_element_located((By.XPATH, "//*[contains(text(), 'P(net savings > 0)')]")))
         time.sleep(1)  # let the table and download buttons finish drawing
