@@ -244,3 +244,8 @@ def test_bad_posterior_exits_2_through_the_cli(tmp_path, capsys):
                        "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert status == 2 and f"{path}: invalid posterior file: the file is empty" in err and "Traceback" not in err, err
+
+
+def test_substance_recovery_multipliers_are_bounded_too(kentucky):
+    with pytest.raises(ss.ScenarioError, match=r"substance_recovery_multiplier.alcohol = 1e\+06 must be 20 or less"):
+        kentucky.with_changes({"recovery.substance_recovery_multiplier.alcohol": 1e6})

@@ -136,9 +136,17 @@ class Recovery(Strict):
     days_to_sustained: float = Field(180.0, gt=0, description="days of early recovery before it counts as sustained [assumption]")
     substance_recovery_multiplier: BySubstance = Field(
         BySubstance(opioids=0.9, methamphetamine=0.85, alcohol=1.15, other=1.1),
-        description="multiplies recovery_rate_in_treatment by substance [assumption]",
+        description=f"multiplies recovery_rate_in_treatment by substance [assumption]; {B.MULTIPLIER_REASON}",
     )
     moud_recovery_multiplier: Multiplier = Field(1.3, description=f"MOUD vs other modalities for opioids [assumption]; {B.MULTIPLIER_REASON}")
+
+    @model_validator(mode="after")
+    def _substance_multipliers(self) -> Recovery:
+        for name, value in self.substance_recovery_multiplier.model_dump().items():
+            if value > B.MAX_MULTIPLIER:
+                raise ValueError(f"substance_recovery_multiplier.{name} = {value:g} must be {B.MAX_MULTIPLIER:g} or "
+                                 f"less ({B.MULTIPLIER_REASON.split(': ', 1)[1]})")
+        return self
 
 
 class StartEffects(Strict):
