@@ -24,6 +24,7 @@ import pandas as pd
 import start_sim as ss
 from start_sim.analyses.staffing import Sizing
 from start_sim.core.errors import ScenarioWarning
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.compare import HEADLINE
 from start_sim.metrics.registry import METRICS
 from start_sim.outputs.writers import write_comparison, write_run
@@ -176,7 +177,7 @@ def phased_plan(sc: ss.Scenario, county: int, growth: float, targets: list[str],
         cs = size(one, targets, cfg).counties[0]
         need = max(have, cs.dyads)
         launch = date_of(cfg, c.launch_day)
-        starts = launch.replace(year=launch.year + k) if (launch.month, launch.day) != (2, 29) else launch + dt.timedelta(days=round(365.25 * k))
+        starts = launch.replace(year=launch.year + k) if (launch.month, launch.day) != (2, 29) else launch + dt.timedelta(days=round(DAYS_PER_YEAR * k))
         rows.append({"year": k + 1, "starts": starts, "referrals a year": round(refs, 1),
                      "dyads needed": need, "new posts": need - have,
                      "open new posts by": starts - dt.timedelta(days=round(cs.hiring_lead_days)) if need > have else "",

@@ -18,6 +18,7 @@ import os
 from typing import Protocol
 
 from start_sim.core.errors import ScenarioError
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.tables import County, Program, UsualServices, Workforce
 
 
@@ -42,7 +43,6 @@ KEPT_BYTES_PER_REFERRAL = 1_500
 EVENTS_PER_FAMILY = 8  # per arm: referral, renege, assessment, treatment request, give-up, release, closure checks
 MAX_EVENTS = 50_000_000  # per replication: about 15 minutes at the measured pace of some 50,000 events a second
 MEMORY_SHARE = 0.8  # of the machine's physical memory
-DAYS_PER_YEAR = 365.25
 
 
 def _referrals(county: County, end_days: float) -> float:

@@ -13,6 +13,7 @@ import warnings
 from typing import Protocol
 
 from start_sim.core.errors import ScenarioWarning
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.tables import County, Program, Workforce
 
 TURNOVER_PLAUSIBLE = 1.0
@@ -48,7 +49,7 @@ def _workforce(wf: Workforce, where: str) -> list[str]:
         value = getattr(wf, key)
         if value > TURNOVER_PLAUSIBLE:
             out.append(f"{where}{key} = {value:g} is far outside the sources' range ({source}): it means a mean "
-                       f"tenure of {365.25 / value:.0f} days{_percent_hint(value)}")
+                       f"tenure of {DAYS_PER_YEAR / value:.0f} days{_percent_hint(value)}")
     return out
 
 

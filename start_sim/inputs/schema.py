@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 
 from start_sim.core.dotted import OVERRIDE, set_dotted, show
 from start_sim.core.errors import ScenarioError, ScenarioWarning
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.caseload import caseload_slots
 from start_sim.inputs.family_tables import Costs, Families, FollowUp, Placement, Recovery, StartEffects, Treatment
 from start_sim.inputs.feasibility import check_feasible
@@ -119,12 +120,12 @@ class Scenario(Strict):
 
     @property
     def horizon_days(self) -> float:
-        return self.horizon_years * 365.25
+        return self.horizon_years * DAYS_PER_YEAR
 
     @property
     def end_days(self) -> float:
         """Day the simulation stops: horizon plus run-out."""
-        return (self.horizon_years + self.runout_years) * 365.25
+        return (self.horizon_years + self.runout_years) * DAYS_PER_YEAR
 
     def workforce_of(self, county: County) -> Workforce:
         return county.workforce or self.workforce
