@@ -188,3 +188,14 @@ def test_cli_command_runs_streamlit_headless_on_localhost():
     cmd = cli_app.command(argparse.Namespace(port=8600, scenario=None))
     assert cmd[1:4] == ["-m", "streamlit", "run"] and Path(cmd[4]) == MAIN
     assert {"--server.headless=true", "--server.address=localhost", "--server.port=8600"} <= set(cmd)
+
+
+def test_a_run_on_two_dask_workers_completes(tiny):
+    """Dask's worker processes re-run the main module's file; under Streamlit that is the page
+    script, so the app hides it while a cluster starts (with 2 workers the run goes through Dask)."""
+    at = app("savings")
+    at.session_state["settings"] = session.Settings(replications=2, seed=3, workers=2)
+    at.run()
+    at.button(key="run-scenario").click().run(timeout=180)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.session_state["run"].results.replications == 2

@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import sys
 import tempfile
+import types
 import warnings
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -127,9 +130,23 @@ def workdir() -> Path:
     return Path(s["workdir"]) / f"run-{s['runs']}"
 
 
+@contextmanager
+def outside_the_page_script() -> Iterator[None]:
+    """Runs on a local Dask cluster start worker processes that re-run the main module's file
+    (Python's spawn); under Streamlit that is the page script, which cannot run there. While a
+    run goes, ``__main__`` is an empty module, so the workers import only start_sim."""
+    page = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = page
+
+
 def run_scenario(sc: ss.Scenario, cfg: Settings, progress: Progress | None = None) -> RunOutput:
     """``start_sim.run`` of the scenario, written as a results folder (report, CSVs, fiscal note)."""
-    res = ss.run(sc, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers, progress=progress)
+    with outside_the_page_script():
+        res = ss.run(sc, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers, progress=progress)
     return RunOutput(res, write_run(res, workdir()))
 
 
@@ -138,8 +155,9 @@ def date_of(cfg: Settings, day: float) -> dt.date:
 
 
 def size(sc: ss.Scenario, targets: list[str], cfg: Settings, progress: Callable[[str], None] | None = None) -> Sizing:
-    return ss.size_staffing(sc, targets, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers,
-                            progress=progress)
+    with outside_the_page_script():
+        return ss.size_staffing(sc, targets, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers,
+                                progress=progress)
 
 
 def sizing_table(sizing: Sizing, cfg: Settings) -> pd.DataFrame:
@@ -199,7 +217,9 @@ def compare_plans(sc: ss.Scenario, county: int, plans: list[dict[str, Any]], cfg
                   progress: Progress | None = None) -> PlansOutput:
     """``start_sim.compare`` of the plans on common random numbers (the first is the reference)."""
     scenarios = {str(p["plan"]): plan_scenario(sc, county, p) for p in plans}
-    cmp = ss.compare(scenarios, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers, progress=progress)
+    with outside_the_page_script():
+        cmp = ss.compare(scenarios, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers,
+                         progress=progress)
     return PlansOutput(cmp, plans_table(cmp), write_comparison(cmp, workdir()))
 
 
