@@ -23,7 +23,7 @@ padding:1.5em;color:#222;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:2em}
 h3{font-size:1.05em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.85em;width:100%}
-th,td{border:1px solid #ddd;padding:.25em .4em;vertical-align:top;text-align:left;overflow-wrap:anywhere}
+th,td{border:1px solid #ddd;padding:.25em .4em;vertical-align:top;text-align:left;overflow-wrap:break-word}
 th{background:#f3f3f3;font-weight:600;overflow-wrap:normal;hyphens:auto}
 td.n{text-align:right;overflow-wrap:normal}td.def{font-size:.92em;color:#444}
 .ci{color:#555;font-size:.88em;white-space:nowrap}
