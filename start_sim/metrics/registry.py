@@ -30,7 +30,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            " + families_before_launch, each family in exactly one"),
     Metric("families_started", "Families started in START", "families", "referred families assigned to a dyad"),
     Metric("families_diverted", "Families diverted", "families",
-           "referred families served by usual services because no slot opened in time (or at once, policy divert)"),
+           "referred families served by usual services because no slot opened in time (or at once: policy divert, or a county with no dyads)"),
     Metric("families_waiting_at_end", "Families still waiting for a dyad at the end", "families",
            "referred families still on the waitlist when the run ends (horizon plus run-out): neither started nor diverted"),
     Metric("families_before_launch", "Families referred before START launched in their county", "families",
