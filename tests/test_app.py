@@ -12,23 +12,15 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import start_sim as ss  # noqa: E402
-from start_sim.app import session  # noqa: E402
-from start_sim.app.fields import problems_by_field  # noqa: E402
-from start_sim.app.scenario_file import scenario_toml  # noqa: E402
-from start_sim.app.sentences import bottom_line, p_positive  # noqa: E402
-from start_sim.inputs.files import validate  # noqa: E402
+import start_sim as ss
+from start_sim.app import session
+from start_sim.app.fields import problems_by_field
+from start_sim.app.scenario_file import scenario_toml
+from start_sim.app.sentences import bottom_line, p_positive
+from start_sim.inputs.files import validate
+from tests.app_scenario import TINY
 
 MAIN = Path(session.__file__).with_name("main.py")
-TINY = """name = "Tiny"
-horizon_years = 1
-runout_years = 1
-
-[[counties]]
-name = "Tiny County"
-referrals_per_year = 24
-dyads = 2
-"""
 
 
 @pytest.fixture(autouse=True)

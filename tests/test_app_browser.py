@@ -15,17 +15,10 @@ import urllib.request
 
 import pytest
 
+from tests.app_scenario import TINY
+
 INSTALL = ("no browser for the app's browser test: install Chromium and its driver "
            "(Debian/Ubuntu: apt-get install chromium chromium-driver; `.ci/run` does it in CI)")
-TINY = """name = "Tiny"
-horizon_years = 1
-runout_years = 1
-
-[[counties]]
-name = "Tiny County"
-referrals_per_year = 24
-dyads = 2
-"""
 
 
 def _browser() -> tuple[str, str]:
