@@ -39,10 +39,18 @@ class Scenario(Protocol):
     def workforce_of(self, county: County) -> Workforce: ...
 
 PEAK_BYTES_PER_REFERRAL = 10_000
+"""Memory while a replication runs, per referral: measured with tracemalloc on a Kentucky replication
+(simulate + summarise, about 9,900 bytes), rounded up."""
 KEPT_BYTES_PER_REFERRAL = 1_500
-EVENTS_PER_FAMILY = 8  # per arm: referral, renege, assessment, treatment request, give-up, release, closure checks
-MAX_EVENTS = 50_000_000  # per replication: about 15 minutes at the measured pace of some 50,000 events a second
-MEMORY_SHARE = 0.8  # of the machine's physical memory
+"""Memory kept per referral and replication (its family rows and record): measured the same way (about 1,450)."""
+EVENTS_PER_FAMILY = 8
+"""Model events per family and arm at most (referral, renege, assessment, treatment request, give-up, release,
+closure checks): the event budget of decision 0003."""
+MAX_EVENTS = 50_000_000
+"""Per replication: about 15 minutes at the measured pace of some 50,000 events a second [assumption: a limit
+no planning run needs]."""
+MEMORY_SHARE = 0.8
+"""Share of the machine's physical memory a run may plan to use [assumption: room for the rest of the machine]."""
 
 
 def _referrals(county: County, end_days: float) -> float:

@@ -32,18 +32,15 @@ def _arm_kpis(outs: list[Outcome]) -> dict[str, float]:
         return _rate(float((v[ok] * kids[ok]).sum()), float(kids[ok].sum()))
     placed = np.array([o.placed_window for o in outs])
     reunified = [float(o.reunified) if o.placed_window else math.nan for o in outs]
-    tx = np.array([o.days_to_treatment for o in outs], dtype=float)
-    sober = np.array([o.sober_at_closure for o in outs], dtype=float)
-    after = np.array([o.report_after_closure_12m for o in outs], dtype=float)
     return {
-        "mean_days_to_treatment": float(np.nanmean(tx)) if np.any(~np.isnan(tx)) else math.nan,
-        "sobriety_rate_at_closure": float(np.nanmean(sober)) if np.any(~np.isnan(sober)) else math.nan,
+        "mean_days_to_treatment": _nanmean([o.days_to_treatment for o in outs]),
+        "sobriety_rate_at_closure": _nanmean([o.sober_at_closure for o in outs]),
         "placement_rate_12m": cw([float(o.placed_12m) for o in outs]),
         "placement_days": cw([o.placement_days for o in outs]),
         "home_at_closure_rate": cw([o.home_at_closure for o in outs]),
         "reunification_rate_if_placed": cw(reunified) if placed.any() else math.nan,
         "recurrence_rate_12m": float(np.mean([o.report_12m for o in outs])) if outs else math.nan,
-        "recurrence_after_closure_12m": float(np.nanmean(after)) if np.any(~np.isnan(after)) else math.nan,
+        "recurrence_after_closure_12m": _nanmean([o.report_after_closure_12m for o in outs]),
         "reentry_rate_12m": cw([o.reentered_12m for o in outs]),
         "sobriety_rate_12m": _nanmean([o.sober_12m for o in outs]),
         "placement_rate_during_service": cw([o.placed_during_service for o in outs]),

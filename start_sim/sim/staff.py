@@ -88,9 +88,7 @@ class StaffPool:
         self.peak.append(0)
         self.mentor_of.append(None)
         self.cap.append(self.solo_cap)
-        free = next((m for m, p in enumerate(self.partner) if p is None and self.mentor_fte[m] > 0), None)
-        if free is not None:
-            self._pair(i, free)
+        self._pair_with_free_mentor(i)
         return i
 
     def start_mentor(self, fte: float) -> int:
@@ -98,10 +96,7 @@ class StaffPool:
         m = len(self.mentor_fte)
         self.mentor_fte.append(fte)
         self.partner.append(None)
-        alone = next((i for i, (mo, c) in enumerate(zip(self.mentor_of, self.cap, strict=True))
-                      if mo is None and c > 0), None)
-        if alone is not None:
-            self._pair(alone, m)
+        self._join_solo_caseworker(m)
         return m
 
     def caseworker_leaves(self, i: int) -> None:
@@ -114,10 +109,7 @@ class StaffPool:
         self.mentor_of[i] = None
         if m is not None:
             self.partner[m] = None
-            alone = next((j for j, (mo, c) in enumerate(zip(self.mentor_of, self.cap, strict=True))
-                          if mo is None and c > 0), None)
-            if alone is not None:
-                self._pair(alone, m)
+            self._join_solo_caseworker(m)
 
     def mentor_leaves(self, m: int) -> int | None:
         """Mentor ``m`` leaves; returns its caseworker (now solo, or re-paired), whose cap may
@@ -129,10 +121,21 @@ class StaffPool:
             return None
         self.mentor_of[i] = None
         self.cap[i] = self.solo_cap
-        free = next((k for k, p in enumerate(self.partner) if p is None and self.mentor_fte[k] > 0), None)
+        self._pair_with_free_mentor(i)
+        return i
+
+    def _pair_with_free_mentor(self, i: int) -> None:
+        """Caseworker ``i`` takes the first mentor without a caseworker, if any."""
+        free = next((m for m, p in enumerate(self.partner) if p is None and self.mentor_fte[m] > 0), None)
         if free is not None:
             self._pair(i, free)
-        return i
+
+    def _join_solo_caseworker(self, m: int) -> None:
+        """Mentor ``m`` joins the first working caseworker without a mentor, if any."""
+        alone = next((i for i, (mo, c) in enumerate(zip(self.mentor_of, self.cap, strict=True))
+                      if mo is None and c > 0), None)
+        if alone is not None:
+            self._pair(alone, m)
 
     def _pair(self, i: int, m: int) -> None:
         self.mentor_of[i] = m
