@@ -86,7 +86,7 @@ def test_a_start_with_no_effect_is_never_likelier_to_pay_for_itself_than_its_noi
     t = by_year.summary(years)
     t = t[t["perspective"] == "agency"].set_index("year")
     leds = [ledger(sc, 2, i) for i in range(n)]
-    last = by_year.years(sc)
+    last = sc.programme_years
     for k in range(1, last + 1):
         cut = [bca(by_year.until(led, k * DAYS_PER_YEAR if k < last else np.inf)) for led in leds]
         noise = np.mean([b["pv_placement_cost_avoided"] > 0 for b in cut])

@@ -21,15 +21,10 @@ import pandas as pd
 
 from start_sim.analyses.bca import DEFAULT, Ledger, Options, bca
 from start_sim.core.timebase import DAYS_PER_YEAR
-from start_sim.inputs.schema import Costs, Scenario
+from start_sim.inputs.schema import Costs
 
 BASE_PERSPECTIVES = ("agency", "state")
 """Always priced by year; the chosen perspective is added when it is a payer's."""
-
-
-def years(sc: Scenario) -> int:
-    """Programme years of a run: the horizon and the run-out after it, rounded up."""
-    return max(1, math.ceil(sc.horizon_days / DAYS_PER_YEAR + sc.runout_years - 1e-9))
 
 
 def until(led: Ledger, day: float) -> Ledger:
@@ -48,7 +43,7 @@ def perspectives(options: Options) -> tuple[str, ...]:
 
 def cumulative_net(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> list[dict]:
     """Rows (year, perspective, cumulative_net_savings): present-value net savings to the end of each year."""
-    n = years(led.scenario)
+    n = led.scenario.programme_years
     rows = []
     for k in range(1, n + 1):
         cut = until(led, k * DAYS_PER_YEAR if k < n else math.inf)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from start_sim.core.errors import RunError
 from start_sim.core.stats import paired_difference
+from start_sim.core.version import PACKAGE
 from start_sim.experiments.executor import Progress
 from start_sim.experiments.grid import simulate_grid
 from start_sim.experiments.manifests import need, read_manifest
@@ -108,7 +109,7 @@ def manifest(cmp: Comparison) -> dict:
     first = next(iter(cmp.results.values()))
     m = {
         "kind": "compare",
-        "package": "start-sim",
+        "package": PACKAGE,
         "version": first.manifest()["version"],
         "reference": cmp.names[0],
         "seed": first.seed,

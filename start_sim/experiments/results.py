@@ -12,7 +12,7 @@ import pandas as pd
 
 from start_sim.core.errors import RunError
 from start_sim.core.stats import mean_ci
-from start_sim.core.version import __version__
+from start_sim.core.version import PACKAGE, __version__
 from start_sim.experiments.manifests import REWRITE, need, read_manifest, read_table
 from start_sim.experiments.records import Record, scenario_hash
 from start_sim.inputs.schema import Scenario
@@ -54,7 +54,7 @@ class Results:
     def manifest(self) -> dict:
         m = {
             "kind": "run",
-            "package": "start-sim",
+            "package": PACKAGE,
             "version": __version__,
             "scenario_name": self.scenario.name,
             "scenario_file": self.source,

@@ -10,6 +10,7 @@ and :mod:`start_sim.inputs.family_tables`; they are importable from here too.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -121,6 +122,12 @@ class Scenario(Strict):
     @property
     def horizon_days(self) -> float:
         return self.horizon_years * DAYS_PER_YEAR
+
+    @property
+    def programme_years(self) -> int:
+        """Programme years of a run (year k is days [365.25 (k-1), 365.25 k)): the horizon and the
+        run-out after it, rounded up; the budget, the fiscal note and the PSA by year share them."""
+        return max(1, math.ceil(self.end_days / DAYS_PER_YEAR - 1e-9))
 
     @property
     def end_days(self) -> float:

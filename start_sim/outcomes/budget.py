@@ -47,7 +47,7 @@ ARM_COLUMNS = ("treatment", "placement", "maintenance", "care_casework", "usual_
 def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]], replication: int) -> list[dict]:
     """One row per county and programme year: staff and training, then treatment, care,
     casework and subsidies in both arms, and the differences (see the module docstring)."""
-    years = math.ceil(sc.end_days / YEAR)
+    years = sc.programme_years
     H = sc.horizon_days
     c = sc.costs
     rows = []

@@ -16,8 +16,9 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from start_sim.core.version import PACKAGE
+
 MANIFEST = "manifest.json"
-PACKAGE = "start-sim"
 
 
 class FolderError(Exception):

@@ -12,7 +12,7 @@ import pandas as pd
 from start_sim.analyses.calibration import CalibrationResult
 from start_sim.analyses.staffing import Sizing
 from start_sim.analyses.uncertainty import UncertaintyResult
-from start_sim.core.version import __version__
+from start_sim.core.version import PACKAGE, __version__
 from start_sim.experiments.compare import Comparison
 from start_sim.experiments.compare import manifest as comparison_manifest
 from start_sim.experiments.results import Results
@@ -76,7 +76,7 @@ def write_sizing(sizing: Sizing, out: str | Path) -> Path:
         tmp.mkdir(parents=True, exist_ok=True)
         sizing.table().to_csv(tmp / "staffing.csv", index=False)
         manifest = {
-            "kind": "size", "package": "start-sim", "command": "size", "targets": [t.text for t in sizing.targets],
+            "kind": "size", "package": PACKAGE, "command": "size", "targets": [t.text for t in sizing.targets],
             "replications": sizing.replications,
             "seed": sizing.seed, "version": __version__, "scenario": sizing.scenario.to_dict(),
             "hiring_schedule": [c.note() for c in sizing.counties], "skipped": sizing.skipped,
@@ -99,7 +99,7 @@ def write_calibration_folder(res: CalibrationResult, out: str | Path, scenario_s
 
     def fill(tmp: Path) -> None:
         write_calibration(res, tmp, scenario_source, fragment)
-        manifest = {"kind": "calibrate", "package": "start-sim", "version": __version__,
+        manifest = {"kind": "calibrate", "package": PACKAGE, "version": __version__,
                     "scenario_file": os.fspath(scenario_source), "targets_file": res.target_set.source,
                     "seed": res.info.get("seed"), "replications": res.info.get("replications"),
                     "best_deviance": res.best_deviance, "ess": res.ess, "best": res.best}
@@ -123,7 +123,7 @@ def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
         res.ratio_table.to_csv(tmp / "ratio_2_22.csv", index=False)
         png = tornado_figure(res.tornado, res.point["net_savings"], tmp / "tornado.png")
         (tmp / "report.html").write_text(render_html(res, png), encoding="utf-8")
-        manifest = {"kind": "uncertainty", "package": "start-sim", "version": __version__,
+        manifest = {"kind": "uncertainty", "package": PACKAGE, "version": __version__,
                     "scenario_name": res.scenario.name, "perspective": res.options.perspective,
                     "info": res.info, "scenario": res.scenario.to_dict()}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
