@@ -26,7 +26,6 @@ def _browser() -> tuple[str, str]:
     driver = shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.skip(INSTALL)
-    pytest.importorskip("selenium", reason="pip install 'selenium>=4.20' (in the dev extra)")
     return chromium, driver
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from start_sim.outputs.formatting import fmt
+from start_sim.outputs.labels import BUDGET
 
 if TYPE_CHECKING:
     from start_sim.experiments.results import Results
@@ -287,9 +288,8 @@ def print_budget(results: Results) -> None:
     b = results.budget_by_year()
     t = Table(title=f"{results.scenario.name}: costs by programme year (nominal, thousands of USD, mean of "
                     f"{results.replications} replications; care and treatment of families referred within the horizon)")
-    cols = {"staff": "START staff", "training": "training", "treatment_start": "treatment (START run)",
-            "placement_start": "care (START run)", "placement_usual": "care (usual services)",
-            "placement_avoided": "care cost avoided"}
+    terminal = ("staff", "training", "treatment_start", "placement_start", "placement_usual", "placement_avoided")
+    cols = {key: BUDGET[key] for key in terminal}  # the report's labels; the terminal shows six columns
     t.add_column("year")
     for label in cols.values():
         t.add_column(label, justify="right")
