@@ -80,10 +80,10 @@ def sir(executor: Executor, objective: UnitObjective, u_best: np.ndarray, s: Set
     local = qmc.scale(local, lo, hi)
     loc_pts = ordered_map(executor, point, [(objective, list(u)) for u in local], "calibrate-local")
     y = np.array([p[2] for p in loc_pts])
-    ok = np.isfinite(y) & (y < 1e5)
+    ok = np.isfinite(y) & (y < 1e5)  # points whose simulation failed return a huge deviance: left out of the fit
     h = curvature(local[ok] - u_best, y[ok]) / 2  # Hessian of -log L
     w, v = np.linalg.eigh((h + h.T) / 2)
-    w = np.clip(w, 1 / 0.3**2, None)  # no direction wider than sd 0.3 of the prior box; PD
+    w = np.clip(w, 1 / 0.3**2, None)  # no direction wider than sd 0.3 of the prior box; PD [assumption: a setting]
     cov = (v / w) @ v.T * s.proposal_inflation**2
     # importance design: QMC multivariate normal around the optimum
     z = u_best + z @ np.linalg.cholesky(cov).T  # the same QMC normal design, scaled to the proposal

@@ -202,7 +202,8 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     ev = Evaluator(scenario, county_index, tg, replications, seed, executor)
     floor = _floor(scenario, county)
     lam = arrival_rate(county, scenario.horizon_days)
-    # pilot: ample capacity, to measure how often closure checks extend a case
+    # pilot: ample capacity (3 times the Little's-law caseload, a search setting [assumption]), to measure how
+    # often closure checks extend a case; with no closure check in the pilot, half (an even guess [assumption])
     ample = max(floor, county.dyads, math.ceil(3 * lam * mean_days_in_start(scenario.program, 1.0)
                                               / max(1, slots_for(scenario, county, 1))) + 1)
     pilot = ev(ample, replications=min(PILOT_REPLICATIONS, replications))
@@ -217,7 +218,7 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
         while n - 1 >= floor and meets(ev(n - 1), confidence):
             n -= 1
     else:
-        limit = max(ample * 4, n0 + 50)
+        limit = max(ample * 4, n0 + 50)  # where the upward search gives up (a search setting [assumption])
         while not meets(ev(n), confidence) and n < limit:
             n += 1
     if progress:

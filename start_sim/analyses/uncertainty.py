@@ -63,18 +63,26 @@ COST_INPUTS: tuple[CostInput, ...] = (
     CostInput("usual_caseworker_per_fte_year", "gamma", 0.15, "salary + fringe, as START caseworkers [assumption]"),
     CostInput("adoption_subsidy_per_child_day", "gamma", 0.30, "at most the foster per diem [KY-SOP-13.40]"),
     CostInput("guardianship_subsidy_per_child_day", "gamma", 0.30, "subsidised permanent custody [KY-922-KAR-1:145]"),
-    CostInput("caseworker_per_fte_year", "gamma", 0.15, "salary + fringe"),
-    CostInput("mentor_per_fte_year", "gamma", 0.15, "salary + fringe"),
+    CostInput("caseworker_per_fte_year", "gamma", 0.15, "salary + fringe; sd 15% [assumption]"),
+    CostInput("mentor_per_fte_year", "gamma", 0.15, "salary + fringe; sd 15% [assumption]"),
     CostInput("supervision_share", "gamma", 0.30, "assumption"),
     CostInput("overhead_share", "gamma", 0.30, "assumption"),
-    CostInput("treatment_per_episode.outpatient", "gamma", 0.30, "state perspective only"),
-    CostInput("treatment_per_episode.residential", "gamma", 0.30, "state perspective only"),
-    CostInput("treatment_per_episode.moud", "gamma", 0.30, "state perspective only"),
+    CostInput("treatment_per_episode.outpatient", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
+    CostInput("treatment_per_episode.residential", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
+    CostInput("treatment_per_episode.moud", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
 )
 """Centred on the scenario's (sourced) values; the relative sd spans the source's range: the
 in-care casework sd of 50% puts the 95% range near $700-$5,500 a child-month, inside the
 states' range, and the caseload's 15% near 12-22 families (the CWLA 12-17 and above, as
 caseloads often exceed the standard)."""
+
+
+DISCOUNT_RANGE = (0.0, 0.07)
+"""The tornado's discount rates: none, and the 7% of U.S. OMB Circular A-94's former base case
+[assumption: the range benefit-cost studies commonly report]."""
+
+RATIO_HORIZONS = (1, 2, 3, 5, 8)
+"""Years of care counted in the $2.22 table (those within the run-out) [assumption: the claim states none]."""
 
 
 def distribution(family: str, mean: float, sd: float) -> Any:
@@ -227,9 +235,10 @@ def tornado(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, r
         hi = mean_bca(base_ledgers, with_costs(c0, {path: hv}), options)["net_savings"]
         rows.append({"input": f"costs.{path}", "kind": "cost", "low_value": lv, "high_value": hv,
                      "net_at_low": lo, "net_at_high": hi})
-    lo = mean_bca(base_ledgers, c0, Options(0.0, options.horizon_years, options.perspective))["net_savings"]
-    hi = mean_bca(base_ledgers, c0, Options(0.07, options.horizon_years, options.perspective))["net_savings"]
-    rows.append({"input": "discount rate", "kind": "option", "low_value": 0.0, "high_value": 0.07,
+    low, high = DISCOUNT_RANGE
+    lo = mean_bca(base_ledgers, c0, Options(low, options.horizon_years, options.perspective))["net_savings"]
+    hi = mean_bca(base_ledgers, c0, Options(high, options.horizon_years, options.perspective))["net_savings"]
+    rows.append({"input": "discount rate", "kind": "option", "low_value": low, "high_value": high,
                  "net_at_low": lo, "net_at_high": hi})
     df = pd.DataFrame(rows)
     df["width"] = (df["net_at_high"] - df["net_at_low"]).abs()
@@ -281,7 +290,7 @@ def uncertainty(scenario: Scenario, posterior: pd.DataFrame | None, draws: int =
         if morris_trajectories > 0:
             say(f"Morris: {morris_trajectories} trajectories")
             mor = morris(scenario, posterior, seed, morris_trajectories, options=options, executor=ex)
-    horizons = tuple(h for h in (1, 2, 3, 5, 8) if h <= scenario.runout_years + 1e-9)
+    horizons = tuple(h for h in RATIO_HORIZONS if h <= scenario.runout_years + 1e-9)
     ratio = reproduce_ratio(base, horizons=horizons, discount_rate=options.discount_rate)
     return UncertaintyResult(scenario, options, d, point, tor, mor, ratio,
                              {"draws": draws, "seed": seed, "cost_sd_scale": cost_sd_scale}, years)
