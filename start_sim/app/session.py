@@ -30,6 +30,7 @@ from start_sim.core.errors import ScenarioWarning
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.compare import HEADLINE
 from start_sim.metrics.registry import METRICS
+from start_sim.outcomes import fiscal
 from start_sim.outputs.writers import write_comparison, write_run
 
 SCENARIO_ENV = "START_SIM_APP_SCENARIO"
@@ -249,6 +250,6 @@ def fiscal_by_payer(folder: Path) -> pd.DataFrame:
     (savings less costs) per payer."""
     note = pd.read_csv(folder / "fiscal_note.csv")
     table = note.pivot_table(index="item", columns="payer", values="amount", aggfunc="sum", fill_value=0.0)
-    sign = pd.Series({i: (-1.0 if i in ("start_cost", "extra_treatment") else 1.0) for i in table.index})
+    sign = pd.Series({i: (-1.0 if i in fiscal.COSTS else 1.0) for i in table.index})
     table.loc["net (savings less costs)"] = (table.mul(sign, axis=0)).sum()
     return table

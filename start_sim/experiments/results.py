@@ -154,9 +154,10 @@ def kpi_range(col: str) -> tuple[float, float]:
 
 
 def _label(col: str) -> str:
-    for suffix, arm in (("_start", " (START)"), ("_usual", " (usual)")):
-        if col.endswith(suffix) and col[: -len(suffix)] in METRICS:
-            return METRICS[col[: -len(suffix)]].label + arm
-    return METRICS[col].label if col in METRICS else col
+    """The KPI's label, with the arm of an ``_start``/``_usual`` column."""
+    metric = _metric(col)
+    if metric is None:
+        return col
+    return metric.label + {f"{metric.key}_start": " (START)", f"{metric.key}_usual": " (usual)"}.get(col, "")
 
 

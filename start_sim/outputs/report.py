@@ -136,8 +136,8 @@ def budget_html(results: Results) -> str:
 def precision_html(kpis: pd.DataFrame, rule: dict | None) -> str:
     """How precise the KPIs are, and the replications the precision rule needs."""
     cols = [k for k in DEFAULT_KPIS if k in kpis.columns]
-    need = replications_needed(kpis, cols, precision=(rule or {}).get("precision", 0.05))
     p = (rule or {}).get("precision", 0.05)
+    need = replications_needed(kpis, cols, precision=p)
     rows = [[_e(kpi_label(k)), fmt(r["mean"]), f"{100 * r['precision_now']:.1f}%" if math.isfinite(r["precision_now"]) else "-",
         fmt(r["needed"]), fmt(r["projected"])] for k, r in need.iterrows()]
     head = (f"<p>Replications were chosen by the confidence-interval method: run until each KPI's 95% CI half-width "
