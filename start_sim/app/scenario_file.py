@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from start_sim.core.dotted import toml_text
+from start_sim.core.dotted import toml_inline
 from start_sim.inputs.schema import Scenario
 
 
@@ -17,21 +17,13 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
     return scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def _value(v: Any) -> str:
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k} = {_value(x)}" for k, x in v.items() if x is not None) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    return toml_text(v)
-
-
 def _pairs(table: dict[str, Any]) -> list[str]:
     lines = []
     for k, v in table.items():
         if v is None:  # TOML has no "none": a value set to none in Python cannot be written
             lines.append(f"# {k} = none (cannot be written in a TOML file; the default applies when read back)")
         else:
-            lines.append(f"{k} = {_value(v)}")
+            lines.append(f"{k} = {toml_inline(v)}")
     return lines
 
 

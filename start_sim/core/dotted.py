@@ -107,3 +107,14 @@ def toml_text(value: Any) -> str:
     if isinstance(value, datetime.date | datetime.time):  # as written in TOML: 2024-06-01, 07:30:00
         return value.isoformat()
     return repr(value)
+
+
+def toml_inline(value: Any, digits: int | None = None) -> str:
+    """A value as TOML for a file: tables leave out unset (None) keys; ``digits`` rounds floats."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {toml_inline(v, digits)}" for k, v in value.items() if v is not None) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_inline(v, digits) for v in value) + "]"
+    if digits is not None and isinstance(value, float):
+        value = round(value, digits)
+    return toml_text(value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from start_sim.analyses.calibration import CalibrationResult
+from start_sim.core.dotted import toml_inline
 
 
 def fragment_toml(res: CalibrationResult, extends: str, scenario_source: str = "") -> str:
@@ -37,22 +38,5 @@ def fragment_toml(res: CalibrationResult, extends: str, scenario_source: str = "
         for key, value in kv.items():
             prior = [p for p in ts.parameters if p.path.split(".")[:2] == [section, key]]
             note = "; ".join(f"{p.path}: prior [{p.low:g}, {p.high:g}], default {p.default:g}" for p in prior)
-            lines.append(f"{key} = {toml_value(value)}  # {note}")
+            lines.append(f"{key} = {toml_inline(value, digits=6)}  # {note}")
     return "\n".join(lines) + "\n"
-
-
-def toml_value(v: Any) -> str:
-    """A scenario value (number, text, table, list) as TOML."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return repr(round(v, 6))
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, str):
-        return '"' + v.replace('"', '\\"') + '"'
-    if isinstance(v, dict):
-        return "{" + ", ".join(f"{k} = {toml_value(x)}" for k, x in v.items() if x is not None) + "}"
-    if isinstance(v, list):
-        return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    raise TypeError(f"cannot write {v!r} as TOML")
