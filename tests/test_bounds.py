@@ -98,7 +98,7 @@ def test_every_bound_has_its_reason_in_the_message():
                   "program": {"caseload_cap": 500}})
 
 
-@pytest.mark.parametrize("path", ["start.mentor_recovery_multiplier", "start.safety_planning_placement_multiplier",
+@pytest.mark.parametrize("path", ["start.mentor_recovery_multiplier", "start.safety_planning_casework_multiplier",
                                   "recovery.moud_recovery_multiplier",
                                   "placement.reunification_multiplier_after_hearing"])
 def test_effect_multipliers_are_bounded_with_their_reason(kentucky, path):

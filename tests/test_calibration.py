@@ -28,7 +28,7 @@ def busy() -> ss.Scenario:
 
 
 PARAMS = (Parameter("placement.rate_using", 0.2, 0.8, 0.4),
-          Parameter("start.safety_planning_placement_multiplier", 0.3, 1.0, 0.65))
+          Parameter("start.safety_planning_casework_multiplier", 0.3, 1.0, 0.65))
 
 
 def _targets(values: dict[str, float], n: float = 4000) -> TargetSet:
@@ -73,7 +73,7 @@ def test_recovers_known_parameters_from_a_perturbed_start(busy):
     ts = _targets(sim)
     res = calibrate(busy, ts, start=[0.4, 0.75], budget=dict(TINY, posterior_points=0), posterior=False)
     assert res.best["placement.rate_using"] == pytest.approx(truth[0], abs=0.06)
-    assert res.best["start.safety_planning_placement_multiplier"] == pytest.approx(truth[1], abs=0.08)
+    assert res.best["start.safety_planning_casework_multiplier"] == pytest.approx(truth[1], abs=0.08)
     assert res.best_deviance < 2.0
 
 

@@ -30,7 +30,7 @@ def test_scenario_compared_with_itself_differs_by_exactly_zero(small):
 
 
 def test_paired_ci_much_narrower_than_unpaired(small):
-    stronger = small.with_changes({"start.safety_planning_placement_multiplier": 0.5})
+    stronger = small.with_changes({"start.safety_planning_casework_multiplier": 0.5})
     cmp = compare({"base": small, "stronger": stronger}, replications=12, seed=2)
     a, b = cmp.results["stronger"].kpis, cmp.results["base"].kpis
     for kpi in ("placement_cost_start", "placement_rate_12m_start", "net_savings"):

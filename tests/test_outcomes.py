@@ -210,7 +210,7 @@ def no_mechanisms(base) -> ss.Scenario:
     return base.with_changes({
         "start.rapid_access": False,
         "start.mentor_support": False,
-        "start.safety_planning_placement_multiplier": 1.0,
+        "start.safety_planning_casework_multiplier": 1.0,
         "start.surveillance_report_multiplier": 1.0,
         "treatment.uptake_start": base.treatment.uptake_usual,
         "usual.service_days": base.program.service_days.model_dump(by_alias=True),
@@ -327,8 +327,8 @@ def test_surveillance_raises_start_re_reports(base, base_results):
 
 
 def test_safety_planning_lowers_start_placements(base):
-    flat = results(base.with_changes({"start.safety_planning_placement_multiplier": 1.0}), "safety1").kpis
-    half = results(base.with_changes({"start.safety_planning_placement_multiplier": 0.5}), "safety05").kpis
+    flat = results(base.with_changes({"start.safety_planning_casework_multiplier": 1.0}), "safety1").kpis
+    half = results(base.with_changes({"start.safety_planning_casework_multiplier": 0.5}), "safety05").kpis
     assert_positive(flat["placement_rate_12m_start"], half["placement_rate_12m_start"],
                     "START placement within 12 months: safety multiplier 1 - 0.5")
     assert (flat["placement_rate_12m_usual"] == half["placement_rate_12m_usual"]).all(), (

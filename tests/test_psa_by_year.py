@@ -72,7 +72,7 @@ def test_zero_width_draws_give_p_zero_or_one_with_the_point_sign_each_year(led):
 def _no_effect(sc: ss.Scenario) -> ss.Scenario:
     """Every START mechanism off (as in tests/test_outcomes.py): what START 'saves' is chance."""
     return sc.with_changes({"start.rapid_access": False, "start.mentor_support": False,
-                            "start.safety_planning_placement_multiplier": 1.0,
+                            "start.safety_planning_casework_multiplier": 1.0,
                             "start.surveillance_report_multiplier": 1.0,
                             "treatment.uptake_start": sc.treatment.uptake_usual})
 

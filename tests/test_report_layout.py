@@ -121,7 +121,7 @@ def reports(tmp_path_factory) -> dict[str, Path]:
     busy = ss.Scenario(name="busy", horizon_years=1, runout_years=1,
                        counties=[{"name": "A", "referrals_per_year": 120, "dyads": 15}])
     params = (Parameter("placement.rate_using", 0.2, 0.8, 0.4),
-              Parameter("start.safety_planning_placement_multiplier", 0.3, 1.0, 0.65))
+              Parameter("start.safety_planning_casework_multiplier", 0.3, 1.0, 0.65))
     probe = [CalibrationTarget(id="X", name="x", kpi="placement_rate_12m", arm=a, kind="rate", value=0.3, low=0.25,
                                high=0.35, n=500) for a in ("start", "usual")]
     sim = evaluate(busy, params, probe, [0.5, 0.6], 2, 11)

@@ -92,7 +92,7 @@ def test_break_even_and_the_2_22_table(quick):
 
 
 def test_tornado_is_sorted_widest_first_and_morris_ranks_inputs(quick, tmp_path):
-    post = pd.DataFrame({"placement.rate_using": [0.3, 0.4, 0.5], "start.safety_planning_placement_multiplier":
+    post = pd.DataFrame({"placement.rate_using": [0.3, 0.4, 0.5], "start.safety_planning_casework_multiplier":
                          [0.5, 0.6, 0.7]})
     tor, point, base = tornado(quick, post, seed=2, replications=1)
     assert list(tor["width"]) == sorted(tor["width"], reverse=True)

@@ -162,8 +162,23 @@ class StartEffects(Strict):
     mentor_relapse_multiplier: Multiplier = Field(
         0.4, description=f"on relapse rates while the case is open [assumption; hand-tuned toward T6]; {B.MULTIPLIER_REASON}"
     )
-    safety_planning_placement_multiplier: Multiplier = Field(
-        0.65, description=f"on the placement hazard while a START case is open [assumption]; {B.MULTIPLIER_REASON}"
+    safety_planning_casework_multiplier: Multiplier = Field(
+        0.65, description="on the placement hazard while a START case is open, with or without a mentor: intensive "
+        f"casework under a low cap [assumption; decision 0030]; {B.MULTIPLIER_REASON}"
+    )
+    safety_planning_mentor_multiplier: Multiplier = Field(
+        1.0, description="on the placement hazard, on top of the casework part, while a START case that has a mentor "
+        f"is open (1: the mentor adds nothing) [assumption; decision 0030]; {B.MULTIPLIER_REASON}"
+    )
+    kin_preference: Probability = Field(
+        0.5, description="while a START case is open, share of children who would enter non-relative foster care "
+        "who go to kin instead (START seeks permanency with a parent or, if not possible, with a relative "
+        "[CEBC-START]; the share is an assumption; decision 0031)",
+    )
+    report_removal_multiplier: Multiplier = Field(
+        1.0, description="on the removal probability of a re-report while a START case is open, beyond the "
+        "surveillance rule (only 1 in surveillance_report_multiplier START reports carries the true-risk removal "
+        f"probability) [assumption; decision 0032]; {B.MULTIPLIER_REASON}"
     )
     surveillance_report_multiplier: Multiplier = Field(
         2.8,
@@ -183,6 +198,13 @@ class Placement(Strict):
     rate_in_recovery: RatePerYear = Field(0.04, description="placement hazard in recovery, per year [assumption]")
     type_shares: ByPlacement = Field(
         ByPlacement(relative=0.35, foster=0.60, residential=0.05), description="placement type shares [assumption]"
+    )
+    kin_arrangement_ratio: float = Field(
+        0.5, ge=0, le=5, description="kin arrangements (a safety plan or temporary custody with a relative, outside "
+        "paid foster care) per entry into foster care, at investigation and later; the rates above stay the hazards "
+        "of entering foster care. 100,000-300,000 children a year are diverted to kin [ChildTrends-kin-diversion] "
+        "against 268,212 foster-care entries in FY2017 [ChildTrends-AOD-2017]: 0.4-1.1; 0.5 is an assumption at "
+        "the low end; 0 switches kin arrangements off (decision 0031)",
     )
     reunification_rate_in_recovery: RatePerYear = Field(
         2.5, description="per year, parent in recovery [assumption; hand-tuned toward T4]"
@@ -224,6 +246,13 @@ class FollowUp(Strict):
         0.085, description="re-report hazard while the parent uses, per year [assumption; hand-tuned toward T5]"
     )
     report_rate_in_recovery: RatePerYear = Field(0.03, description="re-report hazard in recovery, per year [assumption]")
+    removal_after_report_using: Probability = Field(
+        0.15, description="a re-report while the children are home and the parent uses or is in treatment opens an "
+        "investigation that removes them with this probability [assumption; decision 0032]",
+    )
+    removal_after_report_in_recovery: Probability = Field(
+        0.03, description="... while the parent is in recovery [assumption; decision 0032]",
+    )
 
 
 class Costs(Strict):

@@ -12,6 +12,7 @@ from start_sim.inputs.schema import Scenario
 from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
+from start_sim.outcomes.dispositions import DISPOSITIONS
 from start_sim.outcomes.family_outcomes import Outcome, family_outcome
 from start_sim.outcomes.resources import wait_interval
 from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State
@@ -45,7 +46,29 @@ def _arm_kpis(outs: list[Outcome]) -> dict[str, float]:
         "sobriety_rate_12m": _nanmean([o.sober_12m for o in outs]),
         "placement_rate_during_service": cw([o.placed_during_service for o in outs]),
         "placement_after_closure_12m": cw([o.placed_after_closure_12m for o in outs]),
+        **_dispositions(outs, kids),
     }
+
+
+DISPOSITION_KPIS = {
+    "parents": ("closure_with_parents_rate", "with_parents_12m_after_closure_rate"),
+    "relatives": ("closure_with_relatives_rate", "with_relatives_12m_after_closure_rate"),
+    "nonrelative": ("closure_in_nonrelative_care_rate", "in_nonrelative_care_12m_after_closure_rate"),
+    "tpr_or_adopted": ("closure_tpr_or_adopted_rate", "tpr_or_adopted_12m_after_closure_rate"),
+}
+"""KPI keys of each closure disposition (``outcomes.dispositions``): at closure, and 12 months after."""
+
+
+def _dispositions(outs: list[Outcome], kids: np.ndarray) -> dict[str, float]:
+    """Child-weighted shares of the four dispositions, at closure and 12 months after, over the
+    children whose day was observed: each child is in exactly one, so each set adds up to 1."""
+    out: dict[str, float] = {}
+    for i, attr in enumerate(("disposition_at_closure", "disposition_12m_after_closure")):
+        got = np.array([getattr(o, attr) for o in outs], dtype=object)
+        observed = float(kids[got != ""].sum()) if len(outs) else 0.0
+        for d in DISPOSITIONS:
+            out[DISPOSITION_KPIS[d][i]] = _rate(float(kids[got == d].sum()) if len(outs) else 0.0, observed)
+    return out
 
 
 def _nanmean(values: list[float]) -> float:

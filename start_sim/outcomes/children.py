@@ -8,6 +8,13 @@ recovery; ASFA adds a permanency hearing after 12 months in care (reunification 
 if the parent is not in recovery; relatives may take guardianship) and a TPR petition
 once the child has been in care 15 of the most recent 22 months, unless a relative
 placement is exempted; after the petition the exit is adoption.
+
+A child can also leave home for kin outside foster care (a safety plan or temporary custody
+with a relative, ``KIN_ARRANGEMENT``): a share of each departure from home, with START's kin
+preference redirecting would-be foster placements to kin while its case is open; such a child
+returns home as a placed child is reunified, and one still with the relative when the case
+closes stays there in the relative's custody (decision 0031). A re-report can also trigger a
+removal (``removal_days``, decision 0032).
 """
 
 from __future__ import annotations
@@ -22,6 +29,9 @@ from start_sim.sim.recovery import EARLY, TREATMENT, USING
 from start_sim.sim.streams import UniformSeq
 
 REUNIFIED, GUARDIANSHIP, ADOPTION, IN_CARE = "reunified", "guardianship", "adoption", "in_care"
+RELATIVE_CUSTODY = "relative_custody"  # a kin arrangement still in place at the case's closure
+KIN_ARRANGEMENT = "kin_arrangement"  # a spell with kin outside foster care (not a placement type)
+PERMANENT_EXITS = (GUARDIANSHIP, ADOPTION, RELATIVE_CUSTODY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +40,8 @@ class Episode:
 
     start: float
     end: float
-    kind: str  # relative, foster, residential
-    exit: str  # reunified, guardianship, adoption, in_care (still in care at the end)
+    kind: str  # relative, foster, residential; or kin_arrangement (outside foster care)
+    exit: str  # reunified, guardianship, adoption, relative_custody, in_care (still in care at the end)
     tpr_day: float  # day of the TPR petition, or inf
 
 
@@ -74,6 +84,24 @@ def tpr_day(prior: list[Episode], entry: float, p: Placement) -> float:
     return hi
 
 
+@dataclass(frozen=True, slots=True)
+class Paths:
+    """How children leave home and for where: the arm's rules for one family's history.
+
+    ``start_open`` is the (assignment, closure) interval of a START case, during which the
+    placement hazard is multiplied by ``safety_multiplier`` and START's ``kin_preference``
+    applies; ``closure_day`` (nan if open at the end) turns a kin arrangement still in place
+    into relative custody; ``removal_days`` are re-reports that remove children found at home.
+    """
+
+    start_open: tuple[float, float] | None
+    safety_multiplier: float
+    kin_ratio: float
+    kin_preference: float
+    closure_day: float
+    removal_days: tuple[float, ...] = ()
+
+
 def _placement_kind(u: float, p: Placement) -> str:
     acc = 0.0
     for kind in PLACEMENT_TYPES:
@@ -83,28 +111,49 @@ def _placement_kind(u: float, p: Placement) -> str:
     return PLACEMENT_TYPES[-1]
 
 
+def _destination(u_type: float, kin: UniformSeq, day: float, formal: bool, paths: Paths, p: Placement) -> str:
+    """Where children leaving home on ``day`` go: a kin arrangement, or a placement type.
+
+    A share ``kin_ratio / (1 + kin_ratio)`` of departures (unless ``formal``: a removal into
+    care at investigation) is a kin arrangement; the rest take their type from ``type_shares``
+    with the existing draw. While a START case is open a would-be foster placement goes to kin
+    with probability ``kin_preference``, kin taking the arm's usual form (arrangement or
+    licensed relative placement) in proportion.
+    """
+    u_arr, u_pref, u_form = kin.next(), kin.next(), kin.next()
+    share = paths.kin_ratio / (1.0 + paths.kin_ratio)
+    if not formal and u_arr < share:
+        return KIN_ARRANGEMENT
+    kind = _placement_kind(u_type, p)
+    opened = paths.start_open
+    if kind == "foster" and opened is not None and opened[0] <= day < opened[1] and u_pref < paths.kin_preference:
+        arrangement = share / (share + (1.0 - share) * p.type_shares.relative) if share > 0 else 0.0
+        return KIN_ARRANGEMENT if u_form < arrangement else "relative"
+    return kind
+
+
 def placement_history(
     referral_day: float,
     removed_at_investigation: bool,
     times: list[float],
     states: list[int],
-    start_open: tuple[float, float] | None,
-    safety_multiplier: float,
+    paths: Paths,
     p: Placement,
     u: UniformSeq,
+    kin: UniformSeq,
     end_day: float,
+    kin_at_investigation: bool = False,
 ) -> list[Episode]:
-    """The children's spells in care from referral to ``end_day``.
-
-    ``start_open`` is the (assignment, closure) interval of a START case, during which the
-    placement hazard is multiplied by ``safety_multiplier``.
-    """
+    """The children's spells away from home (in care or with kin) from referral to ``end_day``."""
     episodes: list[Episode] = []
     t = referral_day
     home_rate = {USING: p.rate_using, TREATMENT: p.rate_in_treatment}
+    start_open = paths.start_open
+    leave = 1.0 + paths.kin_ratio  # every departure from home: foster-care entries and kin arrangements
     while t < end_day:
-        # -- at home: first placement time by spending a unit-exponential budget
-        if not (removed_at_investigation and not episodes and t == referral_day):
+        first = not episodes and t == referral_day
+        # -- at home: first departure by spending a unit-exponential budget, or a removal on a re-report
+        if not ((removed_at_investigation or kin_at_investigation) and first):
             budget = -math.log(u.next())
             entry = math.inf
             for s, e, state in _segments(times, states, t, end_day):
@@ -113,26 +162,51 @@ def placement_history(
                     cuts += [x for x in start_open if s < x < e]
                 cuts.sort()
                 for a, b in pairwise(cuts):
-                    rate = home_rate.get(state, p.rate_in_recovery) / DAYS_PER_YEAR
+                    rate = home_rate.get(state, p.rate_in_recovery) * leave / DAYS_PER_YEAR
                     if start_open is not None and start_open[0] <= a < start_open[1]:
-                        rate *= safety_multiplier
+                        rate *= paths.safety_multiplier
                     if rate * (b - a) >= budget:
                         entry = a + budget / rate
                         break
                     budget -= rate * (b - a)
                 if entry < math.inf:
                     break
+            removal = next((d for d in paths.removal_days if t < d < end_day), math.inf)
+            formal = removal < entry
+            entry = min(entry, removal)
             if entry == math.inf:
                 return episodes
             t = entry
-        # -- in care
-        kind = _placement_kind(u.next(), p)
-        episode = _care_spell(t, kind, episodes, times, states, p, u, end_day)
+        else:
+            formal = removed_at_investigation
+        # -- away from home
+        u_type = u.next()
+        kind = KIN_ARRANGEMENT if kin_at_investigation and first else _destination(u_type, kin, t, formal, paths, p)
+        if kind == KIN_ARRANGEMENT:
+            episode = _kin_spell(t, times, states, p, kin, paths.closure_day, end_day)
+        else:
+            formal_prior = [ep for ep in episodes if ep.kind != KIN_ARRANGEMENT]
+            episode = _care_spell(t, kind, formal_prior, times, states, p, u, end_day)
         episodes.append(episode)
         if episode.exit != REUNIFIED:
             return episodes
         t = episode.end
     return episodes
+
+
+def _kin_spell(
+    entry: float, times: list[float], states: list[int], p: Placement, kin: UniformSeq, closure_day: float, end_day: float
+) -> Episode:
+    """With kin outside foster care: home again at the reunification rates (no ASFA clock: the
+    child is not in foster care); still there when the case closes, the relative keeps custody."""
+    stop = closure_day if entry < closure_day < end_day else end_day
+    budget = -math.log(kin.next())
+    for s, e, state in _segments(times, states, entry, stop):
+        rate = (p.reunification_rate_in_recovery if state >= EARLY else p.reunification_rate_not_in_recovery) / DAYS_PER_YEAR
+        if rate * (e - s) >= budget:
+            return Episode(entry, s + budget / rate, KIN_ARRANGEMENT, REUNIFIED, math.inf)
+        budget -= rate * (e - s)
+    return Episode(entry, stop, KIN_ARRANGEMENT, RELATIVE_CUSTODY if stop < end_day else IN_CARE, math.inf)
 
 
 def _care_spell(
@@ -168,6 +242,3 @@ def _care_spell(
         return Episode(entry, adoption, kind, ADOPTION, tpr)
     return Episode(entry, end_day, kind, IN_CARE, tpr)
 
-
-def in_care_at(episodes: list[Episode], day: float) -> bool:
-    return any(ep.start <= day < ep.end for ep in episodes)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
 from start_sim.outcomes import costs
-from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
-from start_sim.outcomes.followup import report_days
+from start_sim.outcomes.children import KIN_ARRANGEMENT, PERMANENT_EXITS, REUNIFIED, Episode, Paths, placement_history
+from start_sim.outcomes.dispositions import PARENTS, disposition
+from start_sim.outcomes.followup import removal_days, report_days
 from start_sim.outcomes.resources import CareSpell, care_spells, start_open, subsidy_spells, usual_casework_spans
 from start_sim.sim.case import Case
 from start_sim.sim.recovery import in_recovery, untreated_recovery
@@ -46,6 +47,9 @@ class Outcome:
     sober_12m: float = math.nan
     placed_during_service: float = math.nan  # 1/0 placed between referral and closure, nan if open at the end
     placed_after_closure_12m: float = math.nan  # 1/0 home at closure then placed within the follow-up, else nan
+    kin_spells: list[Episode] = field(default_factory=list)  # with kin outside foster care (not in ``episodes``)
+    disposition_at_closure: str = ""  # outcomes.dispositions; "" if the case had not closed by the end
+    disposition_12m_after_closure: str = ""  # "" if not closed or closure + follow-up is after the run
 
     @property
     def placement_days(self) -> float:
@@ -63,23 +67,38 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     proc = case.recovery or untreated_recovery(sc, f, case.seqs["recovery"].fresh())
     times, states = proc.path(end)
     open_start = start_open(sc, case)
-    episodes = placement_history(
-        f.referral_day, f.removed_at_investigation, times, states, open_start,
-        sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"].fresh(), end,
-    )
     reports = report_days(
         f.referral_day, times, states, open_start, sc.start.surveillance_report_multiplier,
         sc.followup, case.seqs["reports"].fresh(), end,
     )
+    eff = sc.start
+    paths = Paths(
+        open_start,
+        eff.safety_planning_casework_multiplier * (eff.safety_planning_mentor_multiplier if case.mentor else 1.0),
+        sc.placement.kin_arrangement_ratio, eff.kin_preference, case.closure_day,
+        removal_days(reports, times, states, open_start, eff.surveillance_report_multiplier,
+                     eff.report_removal_multiplier, sc.followup, case.seqs["report_removal"].fresh()),
+    )
+    away = placement_history(
+        f.referral_day, f.removed_at_investigation, times, states, paths, sc.placement,
+        case.seqs["children"].fresh(), case.seqs["kin"].fresh(), end, f.kin_at_investigation,
+    )
+    episodes = [ep for ep in away if ep.kind != KIN_ARRANGEMENT]  # spells in foster care (priced, counted as placed)
+    kin_spells = [ep for ep in away if ep.kind == KIN_ARRANGEMENT]
     closed = not math.isnan(case.closure_day)
     care = dict.fromkeys(PLACEMENT_TYPES, 0.0)
     other = 0.0
-    for ep in episodes:
-        care[ep.kind] += max(0.0, min(ep.end, window_end) - max(ep.start, f.referral_day))
-        if ep.exit in (GUARDIANSHIP, ADOPTION):
+    kin_days = 0.0
+    for ep in away:
+        days = max(0.0, min(ep.end, window_end) - max(ep.start, f.referral_day))
+        if ep.kind == KIN_ARRANGEMENT:
+            kin_days += days
+        else:
+            care[ep.kind] += days
+        if ep.exit in PERMANENT_EXITS:
             other += max(0.0, window_end - max(ep.end, f.referral_day))
     observed = window_end - f.referral_day
-    home = observed - sum(care.values()) - other
+    home = observed - sum(care.values()) - kin_days - other
     reunions = [ep.end for ep in episodes if ep.exit == REUNIFIED and ep.end < window_end]
     if reunions and reunions[0] + OUTCOME_WINDOW_DAYS <= end:
         reentered = float(any(reunions[0] < ep.start <= reunions[0] + OUTCOME_WINDOW_DAYS for ep in episodes))
@@ -87,9 +106,10 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         reentered = math.nan
     if closed:
         sober = float(in_recovery(proc.state_at(case.closure_day)))
-        home_close = float(not in_care_at(episodes, case.closure_day) and not any(
-            ep.exit in (GUARDIANSHIP, ADOPTION) and ep.end <= case.closure_day for ep in episodes))
+        at_close = disposition(away, case.closure_day)
+        home_close = float(at_close == PARENTS)
         after = case.closure_day + sc.followup.followup_days
+        at_after = disposition(away, after) if after < end else ""
         report_after = float(any(case.closure_day < d <= after for d in reports)) if after <= end else math.nan
         during = float(any(ep.start <= case.closure_day for ep in episodes))
         placed_after = (
@@ -97,6 +117,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         )
     else:
         sober = home_close = report_after = during = placed_after = math.nan
+        at_close = at_after = ""
     tx = case.tx_start_day
     spells, spans, subsidies = care_spells(sc, case, episodes), usual_casework_spans(sc, case), subsidy_spells(sc, case, episodes)
     at_12m = f.referral_day + OUTCOME_WINDOW_DAYS
@@ -125,4 +146,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         sober_12m=float(in_recovery(proc.state_at(at_12m))) if at_12m <= end else math.nan,
         placed_during_service=during,
         placed_after_closure_12m=placed_after,
+        kin_spells=kin_spells,
+        disposition_at_closure=at_close,
+        disposition_12m_after_closure=at_after,
     )

@@ -1,5 +1,7 @@
 """Maltreatment re-reports: a hazard that depends on the parent's state and on monitoring.
 
+A re-report opens an investigation that may remove the children (``removal_days``).
+
 START families are seen far more often while their case is open, so more maltreatment is
 *reported* then (START's 12-month re-report rate was higher, 12.3% vs 6.1%,
 [Hall-2021-CYSR]). The model keeps the two apart: the true-risk part follows the parent's
@@ -48,3 +50,33 @@ def report_days(
             budget = -math.log(u.next())
         budget -= rate * (b - t)
     return out
+
+
+def removal_days(
+    reports: list[float],
+    times: list[float],
+    states: list[int],
+    start_open: tuple[float, float] | None,
+    surveillance: float,
+    start_multiplier: float,
+    p: FollowUp,
+    u: UniformSeq,
+) -> tuple[float, ...]:
+    """Re-reports whose investigation removes the children if they are at home (decision 0032).
+
+    Each report has its own uniform (its place in the family's ``report_removal`` stream). The
+    removal probability follows the parent's state on the report day. While a START case is open
+    only one report in ``surveillance`` is a report of the usual-services kind (the rest come from
+    START's closer watch), so the probability is divided by it and multiplied by ``start_multiplier``.
+    """
+    out = []
+    i_state = 0
+    for day in reports:
+        while i_state + 1 < len(times) and times[i_state + 1] <= day:
+            i_state += 1
+        prob = p.removal_after_report_in_recovery if states[i_state] >= EARLY else p.removal_after_report_using
+        if start_open is not None and start_open[0] <= day < start_open[1]:
+            prob *= start_multiplier / surveillance if surveillance > 0 else 0.0
+        if u.next() < prob:
+            out.append(day)
+    return tuple(out)

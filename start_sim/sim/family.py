@@ -15,7 +15,7 @@ from start_sim.inputs.schema import SUBSTANCES, Scenario
 from start_sim.sim.streams import CountyDraws, UniformSeq
 
 # width of each per-family block of uniforms; sequences continue on the family's own stream
-SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4}
+SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4, "kin": 12, "report_removal": 8}
 
 
 @dataclass(slots=True)
@@ -32,6 +32,7 @@ class Family:
     two_parent: bool
     high_severity: bool
     removed_at_investigation: bool
+    kin_at_investigation: bool  # left home for kin at investigation, outside foster care (decision 0031)
     u_modality: float
     u_service: float
     u_usual_service: float
@@ -84,7 +85,12 @@ def draw_families(
     substance = [SUBSTANCES[k] for k in substance_idx.tolist()]
     two_parent = (col("two_parent") < fam.two_parent_share).tolist()
     severe = (col("severity") < fam.high_severity_share).tolist()
-    removed = (col("removal") < scenario.placement.removal_at_investigation_share).tolist()
+    pl = scenario.placement
+    u_removal = col("removal")
+    removed = (u_removal < pl.removal_at_investigation_share).tolist()
+    # kin arrangements at investigation: the next kin_arrangement_ratio x the removal share of the same draw
+    kin = ((u_removal >= pl.removal_at_investigation_share)
+           & (u_removal < pl.removal_at_investigation_share * (1.0 + pl.kin_arrangement_ratio))).tolist()
     u = {k: col(k).tolist() for k in ("modality", "service", "usual_service", "disengage", "disengage_day",
                                       "assessment", "uptake", "episode", "elapsed")}
     rows = {k: draws.block(k, w).tolist() for k, w in SEQUENCE_WIDTH.items()}
@@ -101,6 +107,7 @@ def draw_families(
             two_parent=two_parent[i],
             high_severity=severe[i],
             removed_at_investigation=removed[i] and not pre_existing,
+            kin_at_investigation=kin[i] and not pre_existing,
             u_modality=u["modality"][i],
             u_service=u["service"][i],
             u_usual_service=u["usual_service"][i],
