@@ -16,7 +16,7 @@ import pytest
 import start_sim as ss
 from start_sim.experiments.runner import run
 from start_sim.inputs.schema import FollowUp, Placement
-from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED, placement_history
+from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, IN_CARE, REUNIFIED, Paths, placement_history
 from start_sim.outcomes.family_outcomes import family_outcome
 from start_sim.outcomes.followup import report_days
 from start_sim.sim.recovery import EARLY, SUSTAINED, USING
@@ -132,7 +132,7 @@ def test_child_days_add_up_to_the_window(churn):
     kinds = ("relative", "foster", "residential")
     for arm in ("start", "usual"):
         parts = {"home": f[f"home_days_{arm}"], "other permanency": f[f"other_permanency_days_{arm}"],
-                 **{k: f[f"{k}_days_{arm}"] for k in kinds}}
+                 "kin arrangement": f[f"kin_arrangement_days_{arm}"], **{k: f[f"{k}_days_{arm}"] for k in kinds}}
         for name, col in parts.items():
             assert (col >= -1e-9).all(), f"{arm}: negative {name} days, min {col.min():.6f}"
         total = sum(parts.values())
@@ -172,7 +172,8 @@ def test_placement_hazard_at_home_matches_theory(open_days, mult):
     n = 20_000
     placed, kinds = 0, {"relative": 0, "foster": 0, "residential": 0}
     for _ in range(n):
-        eps = placement_history(0.0, False, times, states, start_open, mult, p, _seq(rng.random(12)), 365.0)
+        paths = Paths(start_open, mult, 0.0, 0.0, math.nan)
+        eps = placement_history(0.0, False, times, states, paths, p, _seq(rng.random(12)), _seq(rng.random(6)), 365.0)
         if eps:
             placed += 1
             kinds[eps[0].kind] += 1

@@ -39,7 +39,8 @@ def _arm_keys(arm: str, kinds: tuple[str, ...]) -> tuple[str, ...]:
     return (
         f"closure_day_{arm}", f"extensions_{arm}", f"modality_{arm}", f"tx_start_day_{arm}", f"tx_exit_day_{arm}",
         f"sober_at_closure_{arm}", f"sober_12m_{arm}", f"placed_12m_{arm}", f"placements_{arm}", f"placement_days_{arm}",
-        f"home_days_{arm}", f"other_permanency_days_{arm}", *(f"{kind}_days_{arm}" for kind in kinds),
+        f"home_days_{arm}", f"other_permanency_days_{arm}", f"kin_arrangement_days_{arm}",
+        *(f"{kind}_days_{arm}" for kind in kinds),
         f"first_exit_{arm}", f"report_12m_{arm}", f"placement_cost_{arm}", f"treatment_cost_{arm}",
         f"subsidy_cost_{arm}", f"usual_casework_cost_{arm}",
     )
@@ -57,7 +58,7 @@ def family_row(county: str, county_index: int, cs: Case, cu: Case, os_: Outcome,
         row.update(zip(_arm_keys(arm, tuple(o.care_days)), (
             c.closure_day, c.extensions, c.modality if c.takes_up else "", c.tx_start_day, c.tx_exit_day,
             o.sober_at_closure, o.sober_12m, o.placed_12m, len(o.episodes), o.placement_days, o.home_days, o.other_days,
-            *o.care_days.values(),
+            o.kin_days, *o.care_days.values(),
             o.episodes[0].exit if o.episodes else "", o.report_12m, o.placement_cost, o.treatment_cost,
             o.subsidy_cost, o.usual_casework_cost,
         ), strict=True))

@@ -26,7 +26,7 @@ class Outcome:
     placed_window: bool
     care_days: dict[str, float]  # child-days per placement type within the window (per child)
     home_days: float  # per child, days at home with the parent within the window
-    other_days: float  # per child, days after guardianship/adoption within the window
+    other_days: float  # per child, days after guardianship, adoption or relative custody within the window
     home_at_closure: float  # 1/0/nan
     reunified: bool
     reentered_12m: float  # 1/0, nan if never reunified or not observed for 12 months
@@ -48,6 +48,7 @@ class Outcome:
     placed_during_service: float = math.nan  # 1/0 placed between referral and closure, nan if open at the end
     placed_after_closure_12m: float = math.nan  # 1/0 home at closure then placed within the follow-up, else nan
     kin_spells: list[Episode] = field(default_factory=list)  # with kin outside foster care (not in ``episodes``)
+    kin_days: float = 0.0  # per child, days in a kin arrangement within the window (not in home_days)
     disposition_at_closure: str = ""  # outcomes.dispositions; "" if the case had not closed by the end
     disposition_12m_after_closure: str = ""  # "" if not closed or closure + follow-up is after the run
 
@@ -147,6 +148,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         placed_during_service=during,
         placed_after_closure_12m=placed_after,
         kin_spells=kin_spells,
+        kin_days=kin_days,
         disposition_at_closure=at_close,
         disposition_12m_after_closure=at_after,
     )

@@ -12,7 +12,7 @@ from pathlib import Path
 from start_sim.cli import main
 
 HERE = Path(__file__).resolve().parent
-SCENARIOS = ("workforce", "divert", "divert_kin_off")
+SCENARIOS = ("workforce", "divert")
 FILES = ("kpis.csv", "timeseries.csv", "families.csv", "budget.csv")
 SEED = 7
 REPLICATIONS = 3
