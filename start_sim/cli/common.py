@@ -248,8 +248,9 @@ class ProgressBar:
             self._bar.stop()
 
 
-def print_summary(results: Results) -> None:
-    """Programme, capacity and cost KPIs, then START vs usual services side by side."""
+def print_summary(results: Results, skip: frozenset[str] = frozenset()) -> None:
+    """Programme, capacity and cost KPIs, then START vs usual services side by side (without the
+    arm-wise KPIs in ``skip``, which the caller shows in a table of their own)."""
     from rich.table import Table
 
     from start_sim.metrics.registry import METRICS
@@ -272,6 +273,8 @@ def print_summary(results: Results) -> None:
     outcomes.add_column("START")
     outcomes.add_column("usual services")
     for m in METRICS.values():
+        if m.arms and m.key in skip:
+            continue
         if m.arms:
             outcomes.add_row(m.label, m.unit, cell(f"{m.key}_start"), cell(f"{m.key}_usual"))
         else:

@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from start_sim.cli.closure import closure_keys, print_dispositions
 from start_sim.cli.common import (
     add_run_options,
     check_size,
@@ -63,7 +64,8 @@ def main(args: argparse.Namespace) -> int:
         )
     if status:
         return status
-    print_summary(results)
+    print_summary(results, skip=closure_keys())
+    print_dispositions(results)
     print_budget(results)
     print_fiscal(results)
     print_stop(results.info.rule)
