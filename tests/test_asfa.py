@@ -24,6 +24,7 @@ from start_sim.outcomes.children import (
     IN_CARE,
     REUNIFIED,
     Episode,
+    Paths,
     care_days_in_window,
     placement_history,
     tpr_day,
@@ -40,6 +41,15 @@ TOL = 1e-5  # the TPR day is found by bisection to 1e-6
 def seq(*us: float) -> UniformSeq:
     """A family's uniforms: the given ones first, then its own stream."""
     return UniformSeq(np.array(us, dtype=float), CountyDraws(0, 0, 0, 0, 1), "test", 0)
+
+
+NO_KIN = Paths(None, 1.0, 0.0, 0.0, math.nan)
+"""No START case, no kin arrangements, no removal on re-reports: the ASFA clocks alone."""
+
+
+def kin() -> UniformSeq:
+    """The kin stream: never read to any effect with NO_KIN."""
+    return seq(0.5)
 
 
 def u_for(delay_days: float, rate_per_year: float) -> float:
@@ -74,7 +84,7 @@ def test_first_entry_gets_petition_after_15_months_then_adoption():
     p = placement()
     close(tpr_day([], 100.0, p), 100.0 + 456.0, "TPR day of a first entry on day 100")
     # removed at investigation on day 100: no home draw; type, adoption, budget, exit type
-    eps = placement_history(100.0, True, [100.0], [USING], None, 1.0, p, seq(0.5, 0.5, 0.5, 0.5), END)
+    eps = placement_history(100.0, True, [100.0], [USING], NO_KIN, p, seq(0.5, 0.5, 0.5, 0.5), kin(), END)
     assert len(eps) == 1, f"expected one spell in care, got {len(eps)}: {eps}"
     ep = eps[0]
     close(ep.start, 100.0, "entry day")
@@ -116,7 +126,7 @@ def test_scripted_reentry_petition_counts_prior_spell():
         u_for(300.0, r_home), 0.5, 0.5, u_for(100.0, r_reun), 0.5,  # home 0-300, care 300-400, reunified
         u_for(200.0, r_home), 0.5, 0.5, tiny, 0.5,  # home 400-600, care from 600
     )
-    eps = placement_history(0.0, False, [0.0], [USING], None, 1.0, p, us, END)
+    eps = placement_history(0.0, False, [0.0], [USING], NO_KIN, p, us, kin(), END)
     assert [e.exit for e in eps] == [REUNIFIED, ADOPTION], f"exits: {[e.exit for e in eps]}"
     close(eps[0].start, 300.0, "first entry", 1e-6)
     close(eps[0].end, 400.0, "first reunification", 1e-6)
@@ -132,7 +142,7 @@ def test_scripted_reentry_after_old_spell_petition_not_brought_forward():
         u_for(50.0, r_home), 0.5, 0.5, u_for(100.0, r_reun), 0.5,  # care 50-150
         u_for(850.0, r_home), 0.5, 0.5, 1e-200, 0.5,  # re-entry at 1000
     )
-    eps = placement_history(0.0, False, [0.0], [USING], None, 1.0, p, us, END)
+    eps = placement_history(0.0, False, [0.0], [USING], NO_KIN, p, us, kin(), END)
     close(eps[1].start, 1000.0, "re-entry", 1e-6)
     close(eps[1].tpr_day, 1456.0, "petition when the prior spell is older than 22 months")
 
@@ -177,12 +187,12 @@ def test_tpr_day_meets_clock_first(spells, last_gap):
 def test_exempted_relative_placement_never_gets_petition():
     p = placement(type_shares={"relative": 1.0, "foster": 0.0, "residential": 0.0}, tpr_exception_relative=1.0)
     # type, exemption, exit budget, exit type (no adoption draw without a petition)
-    eps = placement_history(100.0, True, [100.0], [USING], None, 1.0, p, seq(0.5, 0.999, 0.5, 0.5), END)
+    eps = placement_history(100.0, True, [100.0], [USING], NO_KIN, p, seq(0.5, 0.999, 0.5, 0.5), kin(), END)
     assert len(eps) == 1 and eps[0].tpr_day == math.inf, f"exempted relative spell got a petition: {eps}"
     assert eps[0].exit == IN_CARE and eps[0].end == END, f"expected in care to the end of the run, got {eps[0]}"
     # not exempted: the same spell gets its petition and ends in adoption
     q = placement(type_shares={"relative": 1.0, "foster": 0.0, "residential": 0.0}, tpr_exception_relative=0.0)
-    eps = placement_history(100.0, True, [100.0], [USING], None, 1.0, q, seq(0.5, 0.5, 0.5, 0.5, 0.5), END)
+    eps = placement_history(100.0, True, [100.0], [USING], NO_KIN, q, seq(0.5, 0.5, 0.5, 0.5, 0.5), kin(), END)
     close(eps[0].tpr_day, 556.0, "TPR day of a relative placement that is not exempted")
     assert eps[0].exit == ADOPTION, f"non-exempted relative spell exit: {eps[0].exit}"
 
@@ -193,7 +203,7 @@ def test_exemption_share_matches_parameter():
     rng = np.random.default_rng(5)
     n = 4000
     exempt = sum(
-        placement_history(0.0, True, [0.0], [USING], None, 1.0, p, seq(*rng.random(8)), END)[0].tpr_day == math.inf
+        placement_history(0.0, True, [0.0], [USING], NO_KIN, p, seq(*rng.random(8)), kin(), END)[0].tpr_day == math.inf
         for _ in range(n)
     )
     se = math.sqrt(share * (1 - share) / n)
@@ -213,7 +223,7 @@ def test_hearing_slows_reunification_only_if_parent_not_in_recovery(recovered):
     before_hearing = r / Y * hearing
     budget = before_hearing + 0.1  # spent 0.1 after the hearing
     state = EARLY if recovered else USING
-    eps = placement_history(100.0, True, [0.0], [state], None, 1.0, p, seq(0.5, 0.5, math.exp(-budget), 0.5), END)
+    eps = placement_history(100.0, True, [0.0], [state], NO_KIN, p, seq(0.5, 0.5, math.exp(-budget), 0.5), kin(), END)
     rate_after = r * (1.0 if recovered else mult) / Y
     expected = 100.0 + hearing + 0.1 / rate_after
     assert eps[0].exit == REUNIFIED, f"expected reunification, got {eps[0].exit}"
@@ -226,7 +236,7 @@ def test_hearing_opens_guardianship_for_relatives():
         type_shares={"relative": 1.0, "foster": 0.0, "residential": 0.0}, tpr_exception_relative=1.0,
         guardianship_rate_after_hearing=g, permanency_hearing_days=hearing,
     )
-    eps = placement_history(100.0, True, [0.0], [USING], None, 1.0, p, seq(0.5, 0.5, math.exp(-0.2), 0.5), END)
+    eps = placement_history(100.0, True, [0.0], [USING], NO_KIN, p, seq(0.5, 0.5, math.exp(-0.2), 0.5), kin(), END)
     assert eps[0].exit == GUARDIANSHIP, f"expected guardianship, got {eps[0].exit}"
     close(eps[0].end, 100.0 + hearing + 0.2 / (g / Y), "guardianship day (none before the hearing)", 1e-6)
 
@@ -236,16 +246,16 @@ def test_hearing_opens_guardianship_for_relatives():
 def test_no_reunification_after_petition():
     p = placement(reunification_rate_in_recovery=1e6)  # reunified at once if the parent recovers in time
     # parent recovers 50 days after the petition (day 556): too late
-    eps = placement_history(100.0, True, [0.0, 606.0], [USING, EARLY], None, 1.0, p, seq(0.5, 0.5, 0.5, 0.5), END)
+    eps = placement_history(100.0, True, [0.0, 606.0], [USING, EARLY], NO_KIN, p, seq(0.5, 0.5, 0.5, 0.5), kin(), END)
     assert len(eps) == 1 and eps[0].exit == ADOPTION, f"after the petition the exit must be adoption: {eps}"
     close(eps[0].end, 556.0 + ADOPT, "adoption day")
     # the same family with the parent recovering before the petition is reunified
-    eps = placement_history(100.0, True, [0.0, 500.0], [USING, EARLY], None, 1.0, p, seq(0.5, 0.5, 0.5, 0.5), END)
+    eps = placement_history(100.0, True, [0.0, 500.0], [USING, EARLY], NO_KIN, p, seq(0.5, 0.5, 0.5, 0.5), kin(), END)
     assert eps[0].exit == REUNIFIED and eps[0].end < 556.0, f"recovery before the petition should reunify: {eps[0]}"
     close(eps[0].end, 500.0, "reunification just after recovery", 1e-3)
 
 
 def test_adoption_after_end_of_run_is_still_in_care():
     p = placement()
-    eps = placement_history(100.0, True, [0.0], [USING], None, 1.0, p, seq(0.5, 0.5, 0.5, 0.5), 600.0)
+    eps = placement_history(100.0, True, [0.0], [USING], NO_KIN, p, seq(0.5, 0.5, 0.5, 0.5), kin(), 600.0)
     assert eps[0].exit == IN_CARE and eps[0].end == 600.0, f"expected still in care at the end of the run: {eps[0]}"
