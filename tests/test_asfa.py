@@ -43,7 +43,7 @@ def seq(*us: float) -> UniformSeq:
     return UniformSeq(np.array(us, dtype=float), CountyDraws(0, 0, 0, 0, 1), "test", 0)
 
 
-NO_KIN = Paths(None, 1.0, 0.0, 0.0, math.nan)
+NO_KIN = Paths(None, 1.0, 0.0, math.nan)
 """No START case, no kin arrangements, no removal on re-reports: the ASFA clocks alone."""
 
 
@@ -58,9 +58,10 @@ def u_for(delay_days: float, rate_per_year: float) -> float:
 
 
 def placement(**kw) -> Placement:
-    """Foster placements only, no exits except adoption, fixed adoption delay; overrides in ``kw``."""
+    """Foster placements only, no kin arrangements, no exits except adoption, fixed adoption delay; overrides in ``kw``."""
     base = dict(
         type_shares={"relative": 0.0, "foster": 1.0, "residential": 0.0},
+        kin_arrangement_ratio=0.0,
         reunification_rate_in_recovery=0.0,
         reunification_rate_not_in_recovery=0.0,
         guardianship_rate_after_hearing=0.0,

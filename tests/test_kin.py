@@ -65,7 +65,7 @@ def test_departures_and_kin_share_match_theory(ratio):
     of departures is a kin arrangement; foster-care entry keeps the placement hazard."""
     p = Placement(rate_using=0.6, kin_arrangement_ratio=ratio)
     times, states = [0.0], [USING]
-    paths = Paths(None, 1.0, ratio, 0.0, math.nan)
+    paths = Paths(None, 1.0, 0.0, math.nan)
     rng = np.random.default_rng(11)
     n = 20_000
     left = kin = 0
@@ -87,7 +87,7 @@ def test_kin_preference_moves_foster_to_kin_in_the_share_given():
     kin_preference; relative and residential placements are untouched."""
     p = Placement(rate_using=3.0, kin_arrangement_ratio=0.0)
     pref = 0.4
-    paths = Paths((0.0, 400.0), 1.0, 0.0, pref, math.nan)
+    paths = Paths((0.0, 400.0), 1.0, pref, math.nan)
     rng = np.random.default_rng(5)
     kinds = {"relative": 0, "foster": 0, "residential": 0}
     n = 0

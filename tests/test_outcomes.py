@@ -154,7 +154,7 @@ def _seq(row) -> UniformSeq:
 def test_placement_hazard_at_home_matches_theory(open_days, mult):
     """P(placed within a year) = 1 - exp(-cumulative hazard), with safety planning only while open;
     placement types follow their shares."""
-    p = Placement(rate_using=0.6, rate_in_recovery=0.1)
+    p = Placement(rate_using=0.6, rate_in_recovery=0.1, kin_arrangement_ratio=0.0)
     rec_day = 150.0  # the parent recovers on day 150
     times, states = [0.0, rec_day], [USING, EARLY]
     start_open = None if open_days is None else (0.0, open_days)
@@ -172,7 +172,7 @@ def test_placement_hazard_at_home_matches_theory(open_days, mult):
     n = 20_000
     placed, kinds = 0, {"relative": 0, "foster": 0, "residential": 0}
     for _ in range(n):
-        paths = Paths(start_open, mult, 0.0, 0.0, math.nan)
+        paths = Paths(start_open, mult, 0.0, math.nan)
         eps = placement_history(0.0, False, times, states, paths, p, _seq(rng.random(12)), _seq(rng.random(6)), 365.0)
         if eps:
             placed += 1

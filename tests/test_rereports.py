@@ -45,7 +45,7 @@ def test_removal_probability_by_state_and_arm():
 
 def test_a_removal_on_a_re_report_starts_a_spell_that_day_if_home():
     p = Placement(rate_using=0.0, rate_in_treatment=0.0, rate_in_recovery=0.0, kin_arrangement_ratio=1.0)
-    paths = Paths(None, 1.0, p.kin_arrangement_ratio, 0.0, math.nan, removal_days=(40.0, 60.0))
+    paths = Paths(None, 1.0, 0.0, math.nan, removal_days=(40.0, 60.0))
     away = placement_history(0.0, False, [0.0], [USING], paths, p, _seq([0.5] * 12), _seq([0.01] * 6), 365.0)
     assert away and away[0].start == 40.0, f"no removal on the report day: {away}"
     assert away[0].kind != "kin_arrangement", "a removal on a re-report is a removal into care, not a kin arrangement"

@@ -96,7 +96,6 @@ class Paths:
 
     start_open: tuple[float, float] | None
     safety_multiplier: float
-    kin_ratio: float
     kin_preference: float
     closure_day: float
     removal_days: tuple[float, ...] = ()
@@ -114,14 +113,14 @@ def _placement_kind(u: float, p: Placement) -> str:
 def _destination(u_type: float, kin: UniformSeq, day: float, formal: bool, paths: Paths, p: Placement) -> str:
     """Where children leaving home on ``day`` go: a kin arrangement, or a placement type.
 
-    A share ``kin_ratio / (1 + kin_ratio)`` of departures (unless ``formal``: a removal into
-    care at investigation) is a kin arrangement; the rest take their type from ``type_shares``
+    A share ``ratio / (1 + ratio)`` of departures (``placement.kin_arrangement_ratio``; none if
+    ``formal``: a removal into care at investigation or on a re-report) is a kin arrangement; the rest take their type from ``type_shares``
     with the existing draw. While a START case is open a would-be foster placement goes to kin
     with probability ``kin_preference``, kin taking the arm's usual form (arrangement or
     licensed relative placement) in proportion.
     """
     u_arr, u_pref, u_form = kin.next(), kin.next(), kin.next()
-    share = paths.kin_ratio / (1.0 + paths.kin_ratio)
+    share = p.kin_arrangement_ratio / (1.0 + p.kin_arrangement_ratio)
     if not formal and u_arr < share:
         return KIN_ARRANGEMENT
     kind = _placement_kind(u_type, p)
@@ -149,7 +148,7 @@ def placement_history(
     t = referral_day
     home_rate = {USING: p.rate_using, TREATMENT: p.rate_in_treatment}
     start_open = paths.start_open
-    leave = 1.0 + paths.kin_ratio  # every departure from home: foster-care entries and kin arrangements
+    leave = 1.0 + p.kin_arrangement_ratio  # every departure from home: foster-care entries and kin arrangements
     while t < end_day:
         first = not episodes and t == referral_day
         # -- at home: first departure by spending a unit-exponential budget, or a removal on a re-report

@@ -76,7 +76,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     paths = Paths(
         open_start,
         eff.safety_planning_casework_multiplier * (eff.safety_planning_mentor_multiplier if case.mentor else 1.0),
-        sc.placement.kin_arrangement_ratio, eff.kin_preference, case.closure_day,
+        eff.kin_preference, case.closure_day,
         removal_days(reports, times, states, open_start, eff.surveillance_report_multiplier,
                      eff.report_removal_multiplier, sc.followup, case.seqs["report_removal"].fresh()),
     )
