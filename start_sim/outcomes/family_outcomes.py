@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
+from start_sim.inputs.sites import site_placement
 from start_sim.outcomes import costs
 from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, REUNIFIED, Episode, in_care_at, placement_history
 from start_sim.outcomes.followup import report_days
@@ -63,9 +64,10 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
     proc = case.recovery or untreated_recovery(sc, f, case.seqs["recovery"].fresh())
     times, states = proc.path(end)
     open_start = start_open(sc, case)
+    placement = site_placement(sc.placement, sc.counties[f.county], f.site_effect)
     episodes = placement_history(
         f.referral_day, f.removed_at_investigation, times, states, open_start,
-        sc.start.safety_planning_placement_multiplier, sc.placement, case.seqs["children"].fresh(), end,
+        sc.start.safety_planning_placement_multiplier, placement, case.seqs["children"].fresh(), end,
     )
     reports = report_days(
         f.referral_day, times, states, open_start, sc.start.surveillance_report_multiplier,
