@@ -62,14 +62,14 @@ def engaged(case: Case) -> bool:
 
 def dyad_span(case: Case, end: float) -> tuple[float, float] | None:
     """[assignment, release) of the dyad slot a family held (a START case, or the outreach to a
-    family that never engaged), the release being ``end`` while still held; None if never assigned."""
+    family that never engaged), the release being ``end`` while still held at ``end``; None if never assigned."""
     if case.route == Route.NEVER_ENGAGED:
         release = case.outreach_end_day
     elif case.service == Service.START:
         release = case.closure_day
     else:
         return None
-    return case.assigned_day, release if not math.isnan(release) else end
+    return case.assigned_day, min(release, end) if not math.isnan(release) else end
 
 
 @dataclass(slots=True, eq=False)
