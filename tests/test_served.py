@@ -114,7 +114,7 @@ def test_itt_placement_is_the_child_weighted_mixture_of_served_and_not_served_fa
     k = summarise(sc, runs, 0).kpis
     groups: dict[str, list[float]] = {}
     for r in runs:
-        for cs, cu in zip(r.start, r.usual, strict=True):
+        for cs in r.start:
             if not in_cohort(cs.family, sc):
                 continue
             g = "served" if engaged(cs) else str(cs.route or "waiting")
