@@ -20,8 +20,9 @@ from start_sim.outputs.calibration_report import render
 
 from .conftest import ROOT
 
-SAFETY = "start.safety_planning_placement_multiplier"
-PARAMS = (Parameter("placement.rate_using", 0.2, 0.8, 0.4), Parameter(SAFETY, 0.3, 1.0, 0.65))
+SURVEILLANCE = "start.surveillance_report_multiplier"  # a START-only effect on re-reports
+PARAMS = (Parameter("placement.rate_using", 0.2, 0.8, 0.4), Parameter("followup.report_rate_using", 0.03, 0.2, 0.085),
+          Parameter(SURVEILLANCE, 1.5, 4.5, 2.8))
 
 
 def busy() -> ss.Scenario:
@@ -31,7 +32,7 @@ def busy() -> ss.Scenario:
 
 
 def rate(kpi: str, arm: str, value: float, n: float = 500, site: str = "") -> CalibrationTarget:
-    return CalibrationTarget(id="X", name="x", kpi=kpi, arm=arm, kind="rate", value=value, low=value - 0.05,
+    return CalibrationTarget(id="R" if kpi.startswith("recurrence") else "X", name="x", kpi=kpi, arm=arm, kind="rate", value=value, low=value - 0.05,
                              high=value + 0.05, n=n, site=site)
 
 
@@ -63,18 +64,21 @@ def test_a_site_target_is_its_county_s_kpi():
     assert sim[t.key] != simulated_targets(outs, [rate("placement_rate_12m", "usual", 0.3)])["placement_rate_12m_usual"]
 
 
-def test_sensitivity_shows_the_start_only_effect_cannot_move_the_usual_arm():
-    targets = (rate("placement_rate_12m", "start", 0.2), rate("placement_rate_12m", "usual", 0.33))
+def test_sensitivity_shows_a_start_only_effect_cannot_move_the_usual_arm():
+    targets = (rate("placement_rate_12m", "usual", 0.33), rate("recurrence_rate_12m", "start", 0.12),
+               rate("recurrence_rate_12m", "usual", 0.06))
     ev = UnitObjective(busy(), PARAMS, targets, replications=2, seed=11)
     with Executor(1, None) as ex:
-        sens = sensitivity(ex, ev, [0.4, 0.5], step=0.15)
+        sens = sensitivity(ex, ev, [0.4, 0.5, 0.5], step=0.15)
     row = sens.set_index(["parameter", "key"])["effect_se"]
-    assert row[(SAFETY, "placement_rate_12m_usual")] == 0.0  # common random numbers: exactly no effect
-    assert row[(SAFETY, "placement_rate_12m_start")] > 1.0
+    assert row[(SURVEILLANCE, "recurrence_rate_12m_usual")] == 0.0  # common random numbers: exactly no effect
+    assert row[(SURVEILLANCE, "placement_rate_12m_usual")] == 0.0
+    assert row[(SURVEILLANCE, "recurrence_rate_12m_start")] > 1.0
     assert row[("placement.rate_using", "placement_rate_12m_usual")] > 1.0
+    assert row[("followup.report_rate_using", "placement_rate_12m_usual")] == 0.0  # reports change no placement
     ident = identification(sens).set_index("parameter")
-    assert "X usual" in ident.loc["placement.rate_using", "constrained_by"]
-    assert ident.loc[SAFETY, "constrained_by"].startswith("X start")
+    assert ident.loc["placement.rate_using", "constrained_by"].startswith("X usual")
+    assert ident.loc[SURVEILLANCE, "constrained_by"].startswith("R start")
     assert (ident["sd_ratio"] < 1).all()
 
 
@@ -109,12 +113,13 @@ def test_the_between_site_spread_is_recovered_on_synthetic_sites():
 
 def test_a_short_calibration_reports_which_targets_constrain_which_parameter():
     sc = busy()
-    targets = (rate("placement_rate_12m", "start", 0.0), rate("placement_rate_12m", "usual", 0.0))
-    sim = evaluate(sc, PARAMS, targets, [0.5, 0.6], 2, 11)
+    targets = (rate("placement_rate_12m", "usual", 0.0), rate("recurrence_rate_12m", "start", 0.0),
+               rate("recurrence_rate_12m", "usual", 0.0))
+    sim = evaluate(sc, PARAMS, targets, [0.5, 0.085, 2.8], 2, 11)
     ts = TargetSet(PARAMS, tuple(rate(t.kpi, t.arm, sim[t.key]) for t in targets),
                    Settings(horizon_years=0, replications=2, seed=11, sensitivity_step=0.1))
     res = calibrate(sc, ts, budget=dict(design_points=4, starts=1, maxfev=12, local_points=8, posterior_points=8,
                                         posterior_draws=10))
-    assert set(res.sensitivity["parameter"]) == {p.path for p in PARAMS} and len(res.sensitivity) == 4
+    assert set(res.sensitivity["parameter"]) == {p.path for p in PARAMS} and len(res.sensitivity) == 9
     html = render(res)
     assert "Which targets constrain which parameter" in html and "<b>" in html

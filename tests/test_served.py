@@ -10,6 +10,7 @@ import pytest
 
 import start_sim as ss
 from start_sim.experiments.runner import run
+from start_sim.inputs.family_tables import StartEffects
 from start_sim.metrics.kpis import summarise
 from start_sim.outcomes.family_outcomes import family_outcome
 from start_sim.outcomes.resources import start_open
@@ -19,9 +20,8 @@ from start_sim.sim.replication import simulate
 from tests.test_conservation import Auditor
 
 PLENTY = {"outpatient": 500, "intensive_outpatient": 500, "residential": 500, "moud": 500}
-# START effects made large, so that an effect that leaked into a family would show
-EFFECTS_OFF = {"start.safety_planning_placement_multiplier": 1.0, "start.surveillance_report_multiplier": 1.0,
-               "start.mentor_relapse_multiplier": 1.0}
+# every START effect multiplier switched off: a family with no START effect must not notice
+EFFECTS_OFF = {f"start.{k}": 1.0 for k in StartEffects.model_fields if k.endswith("_multiplier")}
 
 
 def scenario(**program) -> ss.Scenario:

@@ -65,9 +65,10 @@ def sensitivity(ex: Executor, ev: UnitObjective, u_best: Sequence[float], step: 
 
 
 def effects_matrix(sens: pd.DataFrame) -> pd.DataFrame:
-    """Targets x parameters table of standardised effects (SEs over the whole prior range)."""
-    m = sens.pivot(index="target", columns="parameter", values="effect_se")
-    return m.loc[sens["target"].drop_duplicates(), sens["parameter"].drop_duplicates()]
+    """Targets (by simulated key, which is unique) x parameters: standardised effects (SEs over the
+    whole prior range)."""
+    m = sens.pivot(index="key", columns="parameter", values="effect_se")
+    return m.loc[sens["key"].drop_duplicates(), sens["parameter"].drop_duplicates()]
 
 
 def identification(sens: pd.DataFrame) -> pd.DataFrame:

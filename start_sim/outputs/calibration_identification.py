@@ -29,7 +29,8 @@ def identification_html(res: CalibrationResult) -> str:
         return "<h2>Which targets constrain which parameter</h2><p>Not computed (sensitivity_step = 0).</p>" + sites_html(res)
     m = effects_matrix(sens)
     cols = list(m.columns)
-    rows = [[escape(str(t))] + [_cell(m.loc[t, c]) for c in cols] for t in m.index]
+    label = dict(zip(sens["key"], sens["target"], strict=False))
+    rows = [[escape(str(label[k]))] + [_cell(m.loc[k, c]) for c in cols] for k in m.index]
     ident = identification(sens)
     ident["parameter"] = ident["parameter"].map(param_label)
     ident["most_correlated"] = ident["most_correlated"].map(lambda p: param_label(p) if p else "")
