@@ -140,3 +140,11 @@ def test_declines_dilute_the_itt_difference_towards_zero_on_common_random_number
     assert np.all(d0 < 0), "START lowers placement among those offered it"
     assert np.mean(d1 - d0) > 0 and np.mean(np.abs(d1)) < np.mean(np.abs(d0))
     assert (b["families_declined"] > 0.35 * b["itt_families"]).all()
+
+
+def test_families_who_decline_do_not_count_as_waiting_too_long_for_a_dyad():
+    sc = ss.Scenario(name="roomy", horizon_years=1, runout_years=1,
+                     counties=[{"name": "A", "referrals_per_year": 30, "dyads": 10}], program={"decline_probability": 0.5})
+    k = summarise(sc, simulate(sc, 2, 0), 0).kpis
+    assert k["families_declined"] > 5 and k["families_diverted"] == 0
+    assert k["share_assigned_within_14d"] == 1.0

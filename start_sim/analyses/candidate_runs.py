@@ -62,7 +62,8 @@ def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTar
         fams = county_families(sc, 0, seed, replication)
         model = CountyModel(sc, 0, fams, with_start=True, seed=seed, replication=replication)
         cases = model.run()
-    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H]
+    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H
+                and c.route != "declined"]  # a family that declined asked for no slot
     n = len(measured)
     levels = []
     for t in targets:

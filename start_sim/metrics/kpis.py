@@ -133,7 +133,7 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
         "mean_days_to_assignment": float(waits.mean()) if len(waits) else math.nan,
         "p90_days_to_assignment": float(np.percentile(waits, 90)) if len(waits) else math.nan,
         "share_assigned_within_14d": _rate(float((waits <= 14).sum()),
-                                           sum(c.route not in UNOFFERED_ROUTES for c in referred)),
+                                           sum(c.route not in (*UNOFFERED_ROUTES, Route.DECLINED) for c in referred)),
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
         "dyad_utilization": _rate(case_area - unassigned_area, slot_days),

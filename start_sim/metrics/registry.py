@@ -38,7 +38,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("mean_days_to_assignment", "Mean wait for a dyad", "days", "referral to assignment, families started"),
     Metric("p90_days_to_assignment", "90th percentile wait", "days", "referral to assignment, families started"),
     Metric("share_assigned_within_14d", "Assigned within 14 days", "share",
-           "share of families referred where START runs (after launch) assigned to a dyad within 14 days"),
+           "share of families referred where START runs (after launch) assigned to a dyad within 14 days "
+           "(families who declined START left out)"),
     Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
     Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
     Metric("dyad_utilization", "Dyad utilisation", "share",
