@@ -106,7 +106,7 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
            "child-days in care over the follow-up window per child of every family offered START", True),
     Metric("itt_placement_cost", "Out-of-home care cost, all offered (ITT)", "USD (PV)",
            "maintenance and in-care casework of the children of every family offered START", True),
-    Metric("itt_placement_difference_12m", "ITT difference in 12-month placement", "share of children",
+    Metric("itt_placement_difference_12m", "ITT difference in 12-month placement", "difference in share of children",
            "itt_placement_rate_12m_start - itt_placement_rate_12m_usual (the randomised-trial contrast)"),
 ]}
 
