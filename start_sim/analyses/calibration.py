@@ -13,6 +13,8 @@ Method (all numerical work is scipy's; nothing here is a hand-made optimiser or 
    then ``scipy.optimize.minimize(method="Nelder-Mead", bounds=...)`` from the best design
    points (multi-start). Parameters are searched on the unit cube.
 4. **Posterior**: sampling-importance-resampling around the optimum (:mod:`start_sim.analyses.sir`).
+5. **Identification**: the sensitivity of every target to every parameter at the optimum
+   (:mod:`start_sim.analyses.identification`): which targets constrain which mechanism.
 
 Random draws (design, proposal, resampling, predictive intervals) come from streams named
 after their purpose and keyed by the calibration seed. Design points, Nelder-Mead starts and
@@ -35,6 +37,7 @@ from scipy import optimize
 from scipy.stats import qmc
 
 from start_sim.analyses.calibration_objective import Point, UnitObjective, apply, calibration_scenario, frame, point
+from start_sim.analyses.identification import sensitivity
 from start_sim.analyses.parallel import named_rng, ordered_map
 from start_sim.analyses.sir import fit_table, sir
 from start_sim.experiments.executor import Executor
@@ -57,6 +60,7 @@ class CalibrationResult:
     ess: float
     seconds: float
     info: dict[str, Any] = field(default_factory=dict)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)  # target x parameter (analyses.identification)
 
 
 def _nelder_mead(ev: UnitObjective, u0: Sequence[float], maxfev: int) -> list[Point]:
@@ -130,6 +134,8 @@ def calibrate(
         best_theta, _, best_dev = log[best_i]
         u_best = np.array([p.unit(v) for p, v in zip(params, best_theta, strict=True)])
         evaluations = frame(params, log)
+        # which targets constrain which parameter: slopes at the optimum on common random numbers
+        sens = sensitivity(ex, ev, u_best, s.sensitivity_step) if s.sensitivity_step > 0 else pd.DataFrame()
         # 3. posterior by SIR
         if posterior and s.posterior_points > 0:
             say(f"posterior: {s.local_points} local + {s.posterior_points} importance points")
@@ -145,4 +151,4 @@ def calibrate(
     info.update(date=time.strftime("%Y-%m-%d"), replications=s.replications, seed=s.seed,
                 evaluations=len(log) + info.get("posterior_evaluations", 0), settings=s.__dict__)
     return CalibrationResult(fitted_sc, ts, best, best_dev, fit, draws, particles, evaluations, ess,
-                             time.perf_counter() - t0, info)
+                             time.perf_counter() - t0, info, sens)

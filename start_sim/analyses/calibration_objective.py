@@ -4,7 +4,8 @@ Each evaluation runs the *calibration scenario* (the given scenario with a short
 horizon, see ``[calibration]``) through :func:`start_sim.experiments.runner.replicate` with one
 fixed seed: the objective is a deterministic function of the parameters, and nearly smooth.
 Minus the log-likelihood enters as a deviance (0 = every target hit exactly): binomial for
-rates, normal for means, one-sided binomial for ``at_least`` claims
+rates, normal for means, one-sided binomial for ``at_least`` claims, flat inside and binomial outside
+for ``interval`` claims
 (:meth:`start_sim.inputs.targets.CalibrationTarget.deviance`).
 """
 
@@ -49,10 +50,20 @@ def simulated_targets(outs: list, targets: Sequence[CalibrationTarget]) -> dict[
                 d = [r["closure_day_start"] - r["assigned_day"] for r in o.families
                      if r["service"] == "start" and not math.isnan(r["closure_day_start"])]
                 vals.append(float(np.mean(d)) if d else math.nan)
+        elif t.site:
+            vals = [_county_kpi(o, t.site, t.key.partition("@")[0]) for o in outs]
         else:
             vals = [o.kpis[t.key] for o in outs]
         res[t.key] = float(np.nanmean(vals)) if np.any(np.isfinite(vals)) else math.nan
     return res
+
+
+def _county_kpi(out, county: str, key: str) -> float:
+    """One county's KPI in one replication (a site target)."""
+    for row in out.county_kpis:
+        if row["county"] == county:
+            return row[key]
+    raise KeyError(f"a site target names county '{county}', which is not in the calibration scenario")
 
 
 def evaluate(scenario: Scenario, parameters: Sequence[Parameter], targets: Sequence[CalibrationTarget], theta: Sequence[float],

@@ -22,6 +22,7 @@ from start_sim.core.stats import mean_ci
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.files import validate
 from start_sim.inputs.schema import Scenario
+from start_sim.sim.case import dyad_span
 from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import county_families, gc_paused
 
@@ -61,12 +62,14 @@ def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTar
         fams = county_families(sc, 0, seed, replication)
         model = CountyModel(sc, 0, fams, with_start=True, seed=seed, replication=replication)
         cases = model.run()
-    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H]
+    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H
+                and c.route != "declined"]  # a family that declined asked for no slot
     n = len(measured)
     levels = []
     for t in targets:
         if t.metric == "assigned_within_days":
-            ok = sum(c.service == "start" and c.assigned_day - c.family.referral_day <= t.days + 1e-9 for c in measured)
+            ok = sum(dyad_span(c, H) is not None and c.assigned_day - c.family.referral_day <= t.days + 1e-9
+                     for c in measured)
             levels.append(ok / n if n else 1.0)
         else:
             out = sum(c.route in ("reneged", "diverted") for c in measured)
@@ -76,13 +79,13 @@ def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTar
     ext = checks = 0
     k = sc.program.max_extensions
     for c in cases:
-        if c.service != "start":
+        held = dyad_span(c, math.inf)  # a START case, or the outreach to a family that never engaged
+        if held is None:
             continue
-        end = c.closure_day if not math.isnan(c.closure_day) else math.inf
-        busy += max(0.0, min(end, H) - max(c.assigned_day, L))
+        busy += max(0.0, min(held[1], H) - max(held[0], L))
         for u0, u1 in c.unassigned:
             busy -= max(0.0, min(u1, H) - max(u0, L))
-        if not c.disengaged and not math.isnan(c.closure_day):
+        if c.service == "start" and not c.disengaged and not math.isnan(c.closure_day):
             ext += c.extensions
             checks += c.extensions + (1 if c.extensions < k else 0)
     log = [*model.slot_log, (math.inf, 0)]

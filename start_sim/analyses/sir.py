@@ -26,7 +26,7 @@ from start_sim.analyses.calibration_objective import UnitObjective, frame, point
 from start_sim.analyses.parallel import named_rng, ordered_map
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.schema import Scenario
-from start_sim.inputs.targets import Settings, TargetSet
+from start_sim.inputs.targets import SHARE_KINDS, Settings, TargetSet
 
 
 @dataclass
@@ -118,8 +118,8 @@ def fit_table(ts: TargetSet, fitted: Scenario, best_sim: dict[str, float], parti
     data = fitted.to_dict()
     idx = draws["particle"].to_numpy() if "particle" in draws else None
     for t in ts.targets:
-        row = {"target": t.id, "arm": t.arm, "name": t.name, "kpi": t.key, "kind": t.kind, "observed": t.value,
-               "low": t.low, "high": t.high, "n_eff": t.n_eff if t.kind in ("rate", "at_least") else math.nan}
+        row = {"target": t.id, "site": t.site, "arm": t.arm, "name": t.name, "kpi": t.key, "kind": t.kind, "observed": t.value,
+               "low": t.low, "high": t.high, "n_eff": t.n_eff if t.kind in SHARE_KINDS else math.nan}
         if t.kind == "check":
             val: Any = data
             for part in t.kpi.split("."):
@@ -132,7 +132,7 @@ def fit_table(ts: TargetSet, fitted: Scenario, best_sim: dict[str, float], parti
             vals = particles[col].to_numpy()[idx] if (idx is not None and col in particles) else np.array([best])
             vals = vals[np.isfinite(vals)]
             rng = named_rng(ts.settings.seed, f"calibration:predictive:{t.id}:{t.arm}")
-            if t.kind in ("rate", "at_least") and len(vals):
+            if t.kind in SHARE_KINDS and len(vals):
                 n = max(int(round(t.n_eff)), 1)
                 pred = rng.binomial(n, np.clip(vals, 0, 1)) / n
             elif len(vals):

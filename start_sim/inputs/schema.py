@@ -25,6 +25,7 @@ from start_sim.inputs.feasibility import check_feasible
 from start_sim.inputs.funding import Funding
 from start_sim.inputs.messages import validate_as
 from start_sim.inputs.plausibility import warn_implausible
+from start_sim.inputs.sites import Sites
 from start_sim.inputs.tables import (
     MODALITIES,
     PLACEMENT_TYPES,
@@ -65,6 +66,7 @@ class Scenario(Strict):
     followup: FollowUp = FollowUp()
     costs: Costs = Costs()
     funding: Funding = Funding()
+    sites: Sites = Sites()
 
     @model_validator(mode="after")
     def _capacity(self) -> Scenario:

@@ -146,6 +146,21 @@ class County(Strict):
     treatment_slots: ByModality | None = Field(
         None, description="treatment places open to child-welfare parents; default: treatment.default_slots"
     )
+    removal_multiplier: Multiplier = Field(
+        1.0, description="site multiplier on placement.removal_at_investigation_share (capped at 1), both arms; "
+        "1 = the Kentucky calibration [assumption: set per site]"
+    )
+    placement_multiplier: Multiplier = Field(
+        1.0, description="site multiplier on the at-home placement hazards (placement.rate_*), both arms "
+        "[assumption: set per site]"
+    )
+    reunification_multiplier: Multiplier = Field(
+        1.0, description="site multiplier on the reunification rates, both arms [assumption: set per site]"
+    )
+    treatment_access_multiplier: Multiplier = Field(
+        1.0, description="site multiplier on the treatment uptake shares (capped at 1), both arms "
+        "[assumption: set per site]"
+    )
 
     @property
     def mentor_count(self) -> int:
@@ -175,6 +190,20 @@ class Program(Strict):
     )
     disengagement_days: Distribution = Field(
         Uniform(dist="uniform", low=30, high=180), description="days from assignment to early exit [assumption]"
+    )
+    decline_probability: Probability = Field(
+        0.0, description="share of referred eligible families who decline START and get usual services at once "
+        "[gap 5: not published; 0 keeps the calibrated Kentucky fit, set per site]"
+    )
+    never_engage_probability: Probability = Field(
+        0.0, description="share of assigned families who never engage: they hold a dyad slot for outreach_days, "
+        "then close to usual services with no START effect [Huebner-2018 counts no-shows, not this share; "
+        "assumption: 0, set per site]"
+    )
+    outreach_days: Distribution = Field(
+        Fixed(dist="fixed", value=30),
+        description="days a never-engaging family holds its dyad slot before closing to usual services "
+        "[KY-SOP-6.3: the START Timeline covers the first 30 working days; assumption]"
     )
     extension_days: Distribution = Field(
         Fixed(dist="fixed", value=90), description="length of one extension, days [assumption]"

@@ -24,6 +24,7 @@ class Parameter:
     high: float
     default: float
     drives: str = ""
+    split: str = ""  # parameters sharing a split name are parts of one effect (their posterior split is reported)
 
     def value(self, u: float) -> float:
         return self.low + float(u) * (self.high - self.low)
@@ -40,7 +41,7 @@ class CalibrationTarget:
     name: str
     kpi: str
     arm: str
-    kind: str  # rate | mean | at_least | check
+    kind: str  # rate | mean | at_least | interval | check
     value: float
     low: float
     high: float
@@ -50,17 +51,19 @@ class CalibrationTarget:
     sd: float = math.nan
     population: str = ""
     source: str = ""
+    site: str = ""  # a county name: the target is that county's KPI (sites that differ); "" = the whole scenario
 
     @property
     def key(self) -> str:
-        """The simulated quantity: a KPI column, ``mean_case_days`` or a scenario path (check)."""
+        """The simulated quantity: a KPI column (``@county`` for a site's), ``mean_case_days`` or a scenario path."""
         if self.kind in ("check", "mean"):
             return self.kpi
-        return f"{self.kpi}_{self.arm}"
+        return f"{self.kpi}_{self.arm}" + (f"@{self.site}" if self.site else "")
 
     @property
     def label(self) -> str:
-        return f"{self.id} {self.arm}" if self.kind not in ("check", "mean") else self.id
+        at = f" ({self.site})" if self.site else ""
+        return (f"{self.id} {self.arm}" if self.kind not in ("check", "mean") else self.id) + at
 
     @property
     def n_eff(self) -> float:
@@ -76,7 +79,12 @@ class CalibrationTarget:
             return self.weight * ((sim - self.value) / self.sd) ** 2
         if self.kind == "at_least" and sim >= self.value:
             return 0.0
-        v = min(max(self.value, 1e-9), 1 - 1e-9)
+        v = self.value
+        if self.kind == "interval":  # flat inside [low, high], binomial against the nearer end outside
+            if self.low <= sim <= self.high:
+                return 0.0
+            v = self.low if sim < self.low else self.high
+        v = min(max(v, 1e-9), 1 - 1e-9)
         p = min(max(sim, 1e-9), 1 - 1e-9)
         return 2 * self.n_eff * (v * math.log(v / p) + (1 - v) * math.log((1 - v) / (1 - p)))
 
@@ -96,6 +104,7 @@ class Settings:
     posterior_draws: int = 400
     proposal_inflation: float = 1.5
     local_half_width: float = 0.08
+    sensitivity_step: float = 0.1  # share of each prior range for the target x parameter slopes; 0 = skip
 
 
 @dataclass(frozen=True)
@@ -111,8 +120,10 @@ class TargetSet:
 
 
 TARGETS_FILE = "a calibration targets .toml file, e.g. calibration/targets.toml"
-KINDS = ("rate", "mean", "at_least", "check")
-TEXT_KEYS = ("id", "name", "kpi", "arm", "kind", "population", "source")
+KINDS = ("rate", "mean", "at_least", "interval", "check")
+SHARE_KINDS = ("rate", "at_least", "interval")
+"""Kinds whose simulated value is a share with a binomial likelihood of effective size n_eff."""
+TEXT_KEYS = ("id", "name", "kpi", "arm", "kind", "population", "source", "site")
 
 
 def load_targets(path: str | Path) -> TargetSet:
@@ -159,7 +170,7 @@ def _parameters(table: Any, problems: list[str]) -> tuple[Parameter, ...]:
         if not isinstance(spec, dict):
             problems.append(f"{where} = {show(spec)} is not allowed: must be a table with low and high")
             continue
-        _unknown(spec, ("low", "high", "default", "drives"), where, problems)
+        _unknown(spec, ("low", "high", "default", "drives", "split"), where, problems)
         missing = [k for k in ("low", "high") if k not in spec]
         if missing:
             problems.append(f"{where}.{missing[0]} is missing: a parameter needs low and high (its uniform prior)")
@@ -173,7 +184,8 @@ def _parameters(table: Any, problems: list[str]) -> tuple[Parameter, ...]:
         default = _number(spec.get("default", (low + high) / 2), f"{where}.default", problems)
         if default is not None and not low <= default <= high:
             problems.append(f"{where}.default = {show(default)} is not allowed: must be from {low:g} to {high:g}")
-        out.append(Parameter(str(name), float(low), float(high), float(default or low), str(spec.get("drives", ""))))
+        out.append(Parameter(str(name), float(low), float(high), float(default or low), str(spec.get("drives", "")),
+                             str(spec.get("split", ""))))
     return tuple(out)
 
 
@@ -202,7 +214,10 @@ def _targets(items: Any, problems: list[str]) -> tuple[CalibrationTarget, ...]:
         target = CalibrationTarget(**t)
         if target.kind not in KINDS:
             problems.append(f"{where}.kind = {show(target.kind)} is not allowed: allowed: {', '.join(KINDS)}")
-        elif target.kind in ("rate", "at_least") and not target.n > 0:
+        elif target.kind == "interval" and not 0 <= target.low < target.high <= 1:
+            problems.append(f"{where}: low = {show(target.low)} and high = {show(target.high)} are not allowed: an "
+                            "interval target needs 0 <= low < high <= 1")
+        elif target.kind in SHARE_KINDS and not target.n > 0:
             problems.append(f"{where}.n = {show(target.n)} is not allowed: a {target.kind} target needs n more than 0")
         elif target.kind == "mean" and not target.sd > 0:
             problems.append(f"{where}.sd = {show(target.sd)} is not allowed: a mean target needs sd more than 0")

@@ -15,7 +15,7 @@ from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.dispositions import DISPOSITIONS
 from start_sim.outcomes.family_outcomes import Outcome, family_outcome
 from start_sim.outcomes.resources import wait_interval
-from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State
+from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State, engaged
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import CountyRun, gc_paused
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post
@@ -116,6 +116,7 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
     H = sc.horizon_days
     served: dict[str, list[Outcome]] = {"start": [], "usual": []}
     cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
+    offered: dict[str, list[Outcome]] = {"start": [], "usual": []}  # intention to treat
     referred: list[Case] = []
     wait_area = case_area = unassigned_area = slot_days = program_cost = 0.0
     staff_totals = {CASEWORKER: 0.0, MENTOR: 0.0, "vacant": 0.0}
@@ -138,10 +139,13 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
             referred.append(cs)
             cohort["start"].append(os_)
             cohort["usual"].append(ou)
-            if cs.service == Service.START:
+            if engaged(cs):
                 served["start"].append(os_)
                 served["usual"].append(ou)
-    started = [c for c in referred if c.service == Service.START]
+            if cs.route not in UNOFFERED_ROUTES:
+                offered["start"].append(os_)
+                offered["usual"].append(ou)
+    started = [c for c in referred if c.service == Service.START or c.route == Route.NEVER_ENGAGED]
     waits = np.array([c.wait_days for c in started])
     k: dict[str, float] = {
         "families_referred": len(referred),
@@ -152,7 +156,7 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
         "mean_days_to_assignment": float(waits.mean()) if len(waits) else math.nan,
         "p90_days_to_assignment": float(np.percentile(waits, 90)) if len(waits) else math.nan,
         "share_assigned_within_14d": _rate(float((waits <= 14).sum()),
-                                           sum(c.route not in UNOFFERED_ROUTES for c in referred)),
+                                           sum(c.route not in (*UNOFFERED_ROUTES, Route.DECLINED) for c in referred)),
         "mean_waitlist": wait_area / H,
         "mean_caseload": case_area / H,
         "dyad_utilization": _rate(case_area - unassigned_area, slot_days),
@@ -170,6 +174,23 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
     avoided = sum(o.children * o.placed_12m for o in cohort["usual"]) - sum(
         o.children * o.placed_12m for o in cohort["start"])
     k["cost_per_placement_avoided"] = k["net_program_cost"] / avoided if avoided > 0 else math.nan
+    k["families_declined"] = sum(c.route == Route.DECLINED for c in referred)
+    k["families_never_engaged"] = sum(c.route == Route.NEVER_ENGAGED for c in referred)
+    k["itt_families"] = len(offered["start"])
+    k.update(itt_kpis(offered))
+    return k
+
+
+def itt_kpis(offered: dict[str, list[Outcome]]) -> dict[str, float]:
+    """Intention to treat: every referred family to whom START was offered (served, declined,
+    never engaged, disengaged, diverted or still waiting), in each arm, and the difference."""
+    k: dict[str, float] = {}
+    for arm, outs in offered.items():
+        kids = float(sum(o.children for o in outs))
+        k[f"itt_placement_rate_12m_{arm}"] = _rate(sum(o.children * o.placed_12m for o in outs), kids)
+        k[f"itt_placement_days_{arm}"] = _rate(sum(o.children * o.placement_days for o in outs), kids)
+        k[f"itt_placement_cost_{arm}"] = sum(o.placement_cost for o in outs)
+    k["itt_placement_difference_12m"] = k["itt_placement_rate_12m_start"] - k["itt_placement_rate_12m_usual"]
     return k
 
 

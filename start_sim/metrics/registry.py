@@ -27,7 +27,7 @@ class Metric:
 METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("families_referred", "Eligible families referred", "families",
            "eligible referrals within the horizon: families_started + families_diverted + families_waiting_at_end"
-           " + families_before_launch, each family in exactly one"),
+           " + families_before_launch + families_declined, each family in exactly one"),
     Metric("families_started", "Families started in START", "families", "referred families assigned to a dyad"),
     Metric("families_diverted", "Families diverted", "families",
            "referred families served by usual services because no slot opened in time (or at once: policy divert, or a county with no dyads)"),
@@ -38,7 +38,8 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("mean_days_to_assignment", "Mean wait for a dyad", "days", "referral to assignment, families started"),
     Metric("p90_days_to_assignment", "90th percentile wait", "days", "referral to assignment, families started"),
     Metric("share_assigned_within_14d", "Assigned within 14 days", "share",
-           "share of families referred where START runs (after launch) assigned to a dyad within 14 days"),
+           "share of families referred where START runs (after launch) assigned to a dyad within 14 days "
+           "(families who declined START left out)"),
     Metric("mean_waitlist", "Mean waitlist", "families", "time-average number waiting over the horizon"),
     Metric("mean_caseload", "Mean START caseload", "families", "time-average open START cases over the horizon"),
     Metric("dyad_utilization", "Dyad utilisation", "share",
@@ -111,6 +112,22 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     Metric("savings_per_dollar_gross", "Savings per $1 (gross cost)", "USD per USD", "savings_vs_usual / program_cost"),
     Metric("cost_per_placement_avoided", "Net cost per placement avoided", "USD",
            "net_program_cost / (children placed within 12 months: usual - START); nan if none avoided"),
+    Metric("families_declined", "Families who declined START", "families",
+           "referred families who declined START at referral and got usual services (program.decline_probability)"),
+    Metric("families_never_engaged", "Families who never engaged", "families",
+           "referred families assigned to a dyad who never engaged: usual services after the outreach "
+           "(counted in families_started)"),
+    Metric("itt_families", "Families offered START (intention to treat)", "families",
+           "referred families where START runs (after launch): served, declined, never engaged, disengaged, "
+           "diverted or still waiting"),
+    Metric("itt_placement_rate_12m", "Placed within 12 months, all offered (ITT)", "share of children",
+           "children of every family offered START placed within 12 months of referral, served or not", True),
+    Metric("itt_placement_days", "Days in care per child, all offered (ITT)", "days",
+           "child-days in care over the follow-up window per child of every family offered START", True),
+    Metric("itt_placement_cost", "Out-of-home care cost, all offered (ITT)", "USD (PV)",
+           "maintenance and in-care casework of the children of every family offered START", True),
+    Metric("itt_placement_difference_12m", "ITT difference in 12-month placement", "difference in share of children",
+           "itt_placement_rate_12m_start - itt_placement_rate_12m_usual (the randomised-trial contrast)"),
 ]}
 
 

@@ -15,17 +15,16 @@ from start_sim.inputs.schema import Scenario
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import Outcome
 from start_sim.outcomes.resources import wait_interval
-from start_sim.sim.case import Case, Service
+from start_sim.sim.case import Case, dyad_span
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import CountyRun
 from start_sim.sim.staff import CASEWORKER, MENTOR
 
 
 def case_interval(case: Case) -> tuple[float, float]:
-    """[assignment, closure) of a START case; empty for usual services."""
-    if case.service != Service.START:
-        return 0.0, 0.0
-    return case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else math.inf
+    """[assignment, release) of a dyad slot (a START case, or an outreach to a family that never
+    engaged); empty for usual services."""
+    return dyad_span(case, math.inf) or (0.0, 0.0)
 
 
 _FAMILY_KEYS = ("county", "family", "tag", "referral_day", "children", "youngest_age", "substance", "two_parent",

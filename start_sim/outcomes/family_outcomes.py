@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
+from start_sim.inputs.sites import site_placement
 from start_sim.outcomes import costs
 from start_sim.outcomes.children import KIN_ARRANGEMENT, PERMANENT_EXITS, REUNIFIED, Episode, Paths, placement_history
 from start_sim.outcomes.dispositions import PARENTS, disposition
@@ -80,8 +81,9 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         removal_days(reports, times, states, open_start, eff.surveillance_report_multiplier,
                      eff.report_removal_multiplier, sc.followup, case.seqs["report_removal"].fresh()),
     )
+    placement = site_placement(sc.placement, sc.counties[f.county], f.site_effect)
     away = placement_history(
-        f.referral_day, f.removed_at_investigation, times, states, paths, sc.placement,
+        f.referral_day, f.removed_at_investigation, times, states, paths, placement,
         case.seqs["children"].fresh(), case.seqs["kin"].fresh(), end, f.kin_at_investigation,
     )
     episodes = [ep for ep in away if ep.kind != KIN_ARRANGEMENT]  # spells in foster care (priced, counted as placed)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import Scenario
 from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP, Episode
-from start_sim.sim.case import DIVERTED_ROUTES, Case, Service, State
+from start_sim.sim.case import DIVERTED_ROUTES, Case, Route, Service, State, dyad_span, engaged
 
 SUBSIDY_KINDS = (ADOPTION, GUARDIANSHIP)
 
@@ -39,8 +39,9 @@ def window(sc: Scenario, case: Case) -> tuple[float, float]:
 
 
 def start_open(sc: Scenario, case: Case) -> tuple[float, float] | None:
-    """[assignment, closure) of a START case (closure: the end of the run if still open); None otherwise."""
-    if case.service != Service.START:
+    """[assignment, closure) of an engaged START case (closure: the end of the run if still open), the
+    days START effects apply; None otherwise (a family that declined or never engaged gets none)."""
+    if not engaged(case):
         return None
     return case.assigned_day, case.closure_day if not math.isnan(case.closure_day) else sc.end_days
 
@@ -48,7 +49,7 @@ def start_open(sc: Scenario, case: Case) -> tuple[float, float] | None:
 def wait_interval(case: Case) -> tuple[float, float]:
     """[referral, end of waiting) for the START waitlist; zero length if the family never waited."""
     ref = case.family.referral_day
-    if case.service == Service.START:
+    if case.service == Service.START or case.route == Route.NEVER_ENGAGED:
         return ref, case.assigned_day
     if case.route in DIVERTED_ROUTES:
         return ref, case.diverted_day
@@ -73,11 +74,11 @@ def care_spells(sc: Scenario, case: Case, episodes: list[Episode]) -> list[CareS
 
 
 def worker_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:
-    """Days the family's own worker has its case open: its START case, or its days on a
-    usual-services caseload."""
+    """Days the family's own worker has its case open: its dyad slot (a START case, or the
+    outreach to a family that never engaged), or its days on a usual-services caseload."""
     spans = usual_casework_spans(sc, case)
-    opened = start_open(sc, case)
-    return [opened, *spans] if opened is not None else spans
+    held = dyad_span(case, sc.end_days)
+    return [held, *spans] if held is not None else spans
 
 
 def usual_casework_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:

@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from start_sim.analyses.calibration import CalibrationResult
+from start_sim.inputs.targets import SHARE_KINDS
 from start_sim.outputs import bottom_line
 from start_sim.outputs.calibrated_scenario import fragment_toml
+from start_sim.outputs.calibration_identification import identification_html
 from start_sim.outputs.formatting import fmt
 from start_sim.outputs.html import cell, escape, figure_html, frame_table, page, png_bytes, table
 from start_sim.outputs.labels import kpi_label, param_label
@@ -45,13 +47,14 @@ POST_LABELS = {"parameter": "parameter", "drives": "what it drives", "prior_low"
 
 
 def _result(r: pd.Series) -> str:
-    """A target's simulated result in words: its KPI's label and arm (or its kind)."""
-    return kpi_label(f"{r['kpi']}_{r['arm']}")
+    """A target's simulated result in words: its KPI's label and arm (or its kind), and its site if any."""
+    kpi, _, site = str(r["kpi"]).partition("@")
+    return kpi_label(f"{kpi}_{r['arm']}") + (f" ({site})" if site else "")
 
 
 def targets_figure(fit: pd.DataFrame) -> bytes:
     """Observed intervals against the simulated best fit and posterior of every share target (PNG)."""
-    rows = fit[fit["kind"].isin(["rate", "at_least"])].reset_index(drop=True)
+    rows = fit[fit["kind"].isin(SHARE_KINDS)].reset_index(drop=True)
     with style():
         return png_bytes(_targets_axes(rows), tight=True)
 
@@ -161,6 +164,7 @@ study of the target's effective size (parameter and sampling uncertainty); devia
 <h2>Posterior of the free parameters</h2>
 {figure_html("posterior", posterior_figure(res), "Posterior draws against each parameter's prior range.", named=False)}
 {frame_table(post, list(post.columns), POST_LABELS)}
+{identification_html(res)}
 {_notes(res)}"""
     return page(f"Calibration: {res.scenario.name}", body)
 
@@ -175,6 +179,8 @@ def write_calibration(res: CalibrationResult, folder: str | Path, scenario_sourc
     res.posterior.to_csv(out / "posterior.csv", index=False)
     res.particles.to_csv(out / "particles.csv", index=False)
     res.evaluations.to_csv(out / "evaluations.csv", index=False)
+    if not res.sensitivity.empty:
+        res.sensitivity.to_csv(out / "sensitivity.csv", index=False)
     frag = Path(fragment) if fragment else out / "calibrated.toml"
     frag.parent.mkdir(parents=True, exist_ok=True)
     extends = os.path.relpath(Path(scenario_source).resolve(), frag.parent.resolve())

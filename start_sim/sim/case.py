@@ -44,6 +44,8 @@ class Route(StrEnum):
     RENEGED = "reneged"  # to usual services after waiting too long
     BEFORE_LAUNCH = "before_launch"  # referred before START launched in the county
     NO_PROGRAM = "no_program"  # the usual-services arm, or a county without START
+    DECLINED = "declined"  # declined START at referral: usual services at once
+    NEVER_ENGAGED = "never_engaged"  # assigned to a dyad, never engaged: usual services after the outreach
 
 
 DIVERTED_ROUTES = (Route.RENEGED, Route.DIVERTED)
@@ -51,6 +53,23 @@ DIVERTED_ROUTES = (Route.RENEGED, Route.DIVERTED)
 
 UNOFFERED_ROUTES = (Route.NO_PROGRAM, Route.BEFORE_LAUNCH)
 """Routes of families to whom START was not on offer."""
+
+
+def engaged(case: Case) -> bool:
+    """Served by START: assigned to a dyad and engaged (not a family that never engaged)."""
+    return case.service == Service.START and case.route != Route.NEVER_ENGAGED
+
+
+def dyad_span(case: Case, end: float) -> tuple[float, float] | None:
+    """[assignment, release) of the dyad slot a family held (a START case, or the outreach to a
+    family that never engaged), the release being ``end`` while still held at ``end``; None if never assigned."""
+    if case.route == Route.NEVER_ENGAGED:
+        release = case.outreach_end_day
+    elif case.service == Service.START:
+        release = case.closure_day
+    else:
+        return None
+    return case.assigned_day, min(release, end) if not math.isnan(release) else end
 
 
 @dataclass(slots=True, eq=False)
@@ -66,6 +85,7 @@ class Case:
     open_day: float = NAN  # START assignment or usual case opening
     assigned_day: float = NAN
     diverted_day: float = NAN
+    outreach_end_day: float = NAN  # a family that never engaged: its dyad slot is freed (usual case opens)
     planned_close_day: float = NAN
     closure_day: float = NAN
     extensions: int = 0

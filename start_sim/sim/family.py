@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from start_sim.inputs.schema import SUBSTANCES, Scenario
-from start_sim.sim.streams import CountyDraws, UniformSeq
+from start_sim.inputs.sites import removal_share
+from start_sim.sim.streams import NEW, CountyDraws, UniformSeq, stream
 
 # width of each per-family block of uniforms; sequences continue on the family's own stream
 SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4, "kin": 12, "report_removal": 8}
@@ -42,6 +43,9 @@ class Family:
     u_uptake: float
     u_episode: float
     u_elapsed: float  # pre-existing open cases: share of the planned duration already served
+    u_decline: float  # START arm: the family declines START at referral (program.decline_probability)
+    u_never_engage: float  # START arm: an assigned family never engages (program.never_engage_probability)
+    site_effect: float  # the county's random placement-hazard multiplier this replication (1: none)
     open_at_start: bool  # a pre-existing case already open in START on day 0
     seqs: dict[str, UniformSeq]
 
@@ -58,6 +62,16 @@ def in_cohort(family: Family, scenario: Scenario) -> bool:
     """The cohort every outcome and cost KPI is about: families referred within the horizon
     (pre-existing cases, open or waiting on day 0, are staffed but not counted)."""
     return not family.pre_existing and family.referral_day < scenario.horizon_days
+
+
+def site_effect(scenario: Scenario, draws: CountyDraws) -> float:
+    """The county's random placement-hazard multiplier in this replication, exp(effect_sd * z), from
+    its own stream (the same for both cohorts and both arms); exactly 1 without a site effect."""
+    sd = scenario.sites.effect_sd
+    if sd == 0.0:
+        return 1.0
+    z = float(stream(draws.seed, draws.replication, draws.county, "site_effect", NEW).standard_normal())
+    return float(np.exp(sd * z))
 
 
 def draw_families(
@@ -86,13 +100,15 @@ def draw_families(
     two_parent = (col("two_parent") < fam.two_parent_share).tolist()
     severe = (col("severity") < fam.high_severity_share).tolist()
     pl = scenario.placement
+    county = scenario.counties[county_index]
     u_removal = col("removal")
-    removed = (u_removal < pl.removal_at_investigation_share).tolist()
+    share = removal_share(pl.removal_at_investigation_share, county)
+    removed = (u_removal < share).tolist()
     # kin arrangements at investigation: the next kin_arrangement_ratio x the removal share of the same draw
-    kin = ((u_removal >= pl.removal_at_investigation_share)
-           & (u_removal < pl.removal_at_investigation_share * (1.0 + pl.kin_arrangement_ratio))).tolist()
+    kin = ((u_removal >= share) & (u_removal < share * (1.0 + pl.kin_arrangement_ratio))).tolist()
     u = {k: col(k).tolist() for k in ("modality", "service", "usual_service", "disengage", "disengage_day",
-                                      "assessment", "uptake", "episode", "elapsed")}
+                                      "assessment", "uptake", "episode", "elapsed", "decline", "never_engage")}
+    effect = site_effect(scenario, draws)
     rows = {k: draws.block(k, w).tolist() for k, w in SEQUENCE_WIDTH.items()}
     day = days.tolist()
     return [
@@ -117,6 +133,9 @@ def draw_families(
             u_uptake=u["uptake"][i],
             u_episode=u["episode"][i],
             u_elapsed=u["elapsed"][i],
+            u_decline=u["decline"][i],
+            u_never_engage=u["never_engage"][i],
+            site_effect=effect,
             open_at_start=pre_existing and i < open_count,
             seqs={k: UniformSeq(r[i], draws, k, i) for k, r in rows.items()},
         )

@@ -22,7 +22,9 @@ import simpy
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.schema import Scenario
+from start_sim.inputs.sites import uptake_share
 from start_sim.sim.case import Case, Route, Service, State
+from start_sim.sim.engagement import declines, never_engages
 from start_sim.sim.family import Family
 from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
@@ -72,6 +74,7 @@ class CountyModel:
             for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
         self._on_staff_start, self._on_staff_leave = self._callback(self._staff_start), self._callback(self._staff_leave)
+        self._on_outreach_end = self._callback(self._outreach_end)
         if self.with_start:  # staff first: those in post at launch take the day's first families
             self._staff_plan(seed, replication, county_index)
         self.cases = [Case(f, seqs=f.fresh_seqs()) for f in families]
@@ -184,6 +187,8 @@ class CountyModel:
             self._open_usual(case, Route.NO_PROGRAM)
         elif now < self.county.launch_day and not f.pre_existing:
             self._open_usual(case, Route.BEFORE_LAUNCH)
+        elif declines(self.sc.program, f):
+            self._open_usual(case, Route.DECLINED)
         elif not self.with_start:  # START on offer but no caseworker ever: no slot, so diverted at once
             self._divert(case, Route.DIVERTED)
         elif f.open_at_start:
@@ -226,6 +231,11 @@ class CountyModel:
         case.caseworker = caseworker
         case.mentor = self.pool.mentor_of[caseworker] is not None and eff.mentor_support
         case.assigned_day = case.open_day = now
+        outreach = never_engages(prog, f)
+        if outreach is not None:  # holds the slot, no START effect, then usual services
+            case.route, case.outreach_end_day = Route.NEVER_ENGAGED, now + outreach
+            self._at(case.outreach_end_day, self._on_outreach_end, case)
+            return
         planned = prog.service_days.ppf(f.u_service) * (1.0 - elapsed_share)
         case.disengaged = f.u_disengage < prog.disengagement_probability
         if case.disengaged:
@@ -264,7 +274,7 @@ class CountyModel:
             uptake = eff.mentor_uptake if case.mentor else (tr.uptake_start if eff.rapid_access else tr.uptake_usual)
         else:
             uptake = tr.uptake_usual
-        case.takes_up = f.u_uptake < uptake
+        case.takes_up = f.u_uptake < uptake_share(uptake, self.county)
         key = (f.substance, case.modality, case.mentor)
         rates = self._rates.get(key)
         if rates is None:
@@ -339,14 +349,25 @@ class CountyModel:
         if start:
             case.state = State.CLOSED_START
             case.recovery.set_case_open(now, False)
-            if case.caseworker >= 0:
-                self.pool.remove(case.caseworker)
-                self.caseload[case.caseworker].remove(case)
-            else:
-                self.unassigned.remove(case)
-                self._end_unassigned(case)
+            self._free_slot(case)
             self._fill_slot()
         self._check("closure")
+
+    def _free_slot(self, case: Case) -> None:
+        if case.caseworker >= 0:
+            self.pool.remove(case.caseworker)
+            self.caseload[case.caseworker].remove(case)
+        else:
+            self.unassigned.remove(case)
+            self._end_unassigned(case)
+
+    def _outreach_end(self, case: Case) -> None:
+        """A family that never engaged gives back its dyad slot and opens a usual-services case."""
+        self._free_slot(case)
+        case.mentor = False
+        self._open_usual(case, Route.NEVER_ENGAGED)
+        self._fill_slot()
+        self._check("outreach_end")
 
     def _fill_slot(self) -> None:
         """Open slots go first to families whose caseworker left, then to the waitlist."""
