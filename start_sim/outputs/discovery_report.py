@@ -1,0 +1,131 @@
+"""The scenario-discovery folder: designs.csv, outcomes.csv, boxes.csv, trajectories.csv,
+report.html (the boxes in planners' words, the coverage/density trade-off) and manifest.json."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from start_sim.analyses.discovery import OUTCOMES, QUESTIONS, Discovery
+from start_sim.analyses.prim_boxes import SIGNIFICANCE, Box
+from start_sim.core.version import PACKAGE, __version__
+from start_sim.outputs.folders import replace_folder
+from start_sim.outputs.formatting import fmt
+from start_sim.outputs.html import escape, frame_table, notice, page, table
+
+
+def value_words(v: float, unit: str) -> str:
+    """A limit as a planner reads it: shares as percentages, else the number and its unit."""
+    if unit == "share":
+        return f"{100 * v:.0f}%"
+    return f"{fmt(v)} {unit}".strip()
+
+
+def limit_words(row: pd.Series, label: str, unit: str) -> str:
+    """One restriction in words: 'the usual ongoing caseload is above 20 families'."""
+    low_cut = row["low"] > row["full_low"] + 1e-12
+    high_cut = row["high"] < row["full_high"] - 1e-12
+    if low_cut and high_cut:
+        return f"{label} is between {value_words(row['low'], unit)} and {value_words(row['high'], unit)}"
+    if low_cut:
+        return f"{label} is above {value_words(row['low'], unit)}"
+    return f"{label} is below {value_words(row['high'], unit)}"
+
+
+def box_sentence(question: str, box: Box, labels: dict[str, str], units: dict[str, str]) -> str:
+    """The box as one sentence: '<question> mainly when A and B (coverage, density)'."""
+    parts = [limit_words(r, labels.get(r["input"], r["input"]), units.get(r["input"], ""))
+             for _, r in box.limits.iterrows()]
+    when = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return (f"{QUESTIONS[question][0].upper()}{QUESTIONS[question][1:]} mainly when {when}: "
+            f"{box.k} of the {box.n} designs in that region ({100 * box.density:.0f}%) and {100 * box.coverage:.0f}% "
+            f"of all such designs.")
+
+
+def boxes_frame(res: Discovery) -> pd.DataFrame:
+    rows = []
+    for q, boxes in res.boxes.items():
+        for b, box in enumerate(boxes):
+            for _, r in box.limits.iterrows():
+                rows.append({"question": q, "box": b + 1, "coverage": box.coverage, "density": box.density,
+                             "mass": box.mass, "designs_in_box": box.n, "cases_in_box": box.k, **r.to_dict()})
+    return pd.DataFrame(rows)
+
+
+def trajectories_frame(res: Discovery) -> pd.DataFrame:
+    frames = [box.trajectory.assign(question=q, box=b + 1, step=range(len(box.trajectory)))
+              for q, boxes in res.boxes.items() for b, box in enumerate(boxes)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def render_html(res: Discovery) -> str:
+    n = res.info["designs"]
+    body = [f"<h1>Scenario discovery: {escape(res.design.description or 'START')}</h1>",
+            f"<p class=meta>{n} designs (Latin hypercube) x {res.info['replications']} replications each on common "
+            f"random numbers, seed {res.info['seed']}; agency perspective, each design's own unit costs. A box is a "
+            f"region of the inputs; <b>density</b> is the share of its designs where the problem happens, "
+            f"<b>coverage</b> the share of all problem designs it holds. Limits are kept only when their "
+            f"quasi-p-value is below {SIGNIFICANCE:g}.</p>"]
+    for q, text in QUESTIONS.items():
+        body.append(f"<h2>When {escape(text)}</h2>")
+        k = res.cases[q]
+        body.append(f"<p>This happens in {k} of {n} designs ({100 * k / n:.0f}%).</p>")
+        boxes = res.boxes[q]
+        if not boxes:
+            why = ("it never happens" if k == 0 else "it happens in every design" if k == n else
+                   "no region of the inputs concentrates it (density target "
+                   f"{100 * res.info['density']:.0f}% not reached with significant limits)")
+            body.append(notice(f"No box: {why}."))
+            continue
+        for b, box in enumerate(boxes):
+            body.append(f"<h3>Box {b + 1}</h3><p><b>{escape(box_sentence(q, box, res.labels, res.units))}</b></p>")
+            rows = [[escape(res.labels.get(r["input"], r["input"])), value_words(r["low"], res.units.get(r["input"], "")),
+                     value_words(r["high"], res.units.get(r["input"], "")),
+                     f"{value_words(r['full_low'], res.units.get(r['input'], ''))} to "
+                     f"{value_words(r['full_high'], res.units.get(r['input'], ''))}", _p(r["qp_low"]), _p(r["qp_high"])]
+                    for _, r in box.limits.iterrows()]
+            body.append(table(["input", "box from", "box to", "range sampled", "quasi-p (lower limit)",
+                               "quasi-p (upper limit)"], rows, numeric_from=1))
+            t = box.trajectory
+            body.append("<details><summary>Coverage/density trade-off (peeling trajectory)</summary>"
+                        + frame_table(t.assign(step=range(len(t))), ["step", "coverage", "density", "mass", "res_dim"],
+                                      {"res_dim": "inputs restricted"}) + "</details>")
+    s = res.outcomes[list(OUTCOMES)].describe(percentiles=[0.05, 0.5, 0.95]).T.reset_index()
+    s["index"] = s["index"].map(OUTCOMES)
+    body.append("<h2>Outcomes over the designs</h2>" + frame_table(s, ["index", "mean", "5%", "50%", "95%"],
+                                                                    {"index": "outcome"}))
+    body.append("<h2>Inputs</h2>" + table(["input", "kind", "range", "scenario paths"], [
+        [escape(f.label), "lever" if f in res.design.levers else "uncertainty",
+         f"{value_words(f.low, '' if f.scale or f.relative_to else f.unit)} to "
+         f"{value_words(f.high, '' if f.scale or f.relative_to else f.unit)}" + (" x scenario value" if f.scale else
+                                                                                  f" x {f.relative_to}" if f.relative_to else ""),
+         escape(", ".join(f.paths))] for f in res.design.factors], numeric_from=9))
+    if res.design.posterior is not None:
+        body.append(f"<p>The effect parameters are joint rows of {escape(res.design.posterior.file)} "
+                    f"(they move together, as calibrated).</p>")
+    body.append("<p class=small>Files: designs.csv (inputs of each design), outcomes.csv (its outcomes), "
+                "boxes.csv (box limits), trajectories.csv (coverage/density steps).</p>")
+    return page("START scenario discovery", "\n".join(body))
+
+
+def _p(v: float) -> str:
+    return "-" if v is None or math.isnan(v) else f"{v:.2g}"
+
+
+def write_discovery(res: Discovery, out: str | Path) -> Path:
+    """The discovery folder, built aside and moved into place."""
+
+    def fill(tmp: Path) -> None:
+        res.designs.to_csv(tmp / "designs.csv", index=False)
+        res.outcomes.to_csv(tmp / "outcomes.csv", index=False)
+        boxes_frame(res).to_csv(tmp / "boxes.csv", index=False)
+        trajectories_frame(res).to_csv(tmp / "trajectories.csv", index=False)
+        (tmp / "report.html").write_text(render_html(res), encoding="utf-8")
+        manifest = {"kind": "discovery", "package": PACKAGE, "version": __version__, "info": res.info,
+                    "design": res.design.model_dump(), "cases": res.cases}
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+
+    return replace_folder(out, fill)
