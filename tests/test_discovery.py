@@ -147,6 +147,6 @@ def test_discover_command_writes_the_report(tiny, tmp_path):
     assert main(["discover", str(sc), "--design", str(tmp_path / "d.toml"), "--designs", "12", "--out", str(out)]) == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Scenario discovery" in html and "mainly when the number of dyads is below" in html
-    for f in ("designs.csv", "outcomes.csv", "boxes.csv", "trajectories.csv", "manifest.json"):
+    for f in ("designs.csv", "outcomes.csv", "boxes.csv", "trajectories.csv", "drivers.csv", "manifest.json"):
         assert (out / f).exists(), f
     assert main(["discover", str(sc), "--design", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o2")]) == 2

@@ -56,6 +56,14 @@ class Discovery:
     units: dict[str, str]
     info: dict = field(default_factory=dict)
 
+    def drivers(self) -> pd.DataFrame:
+        """Spearman rank correlation of each input with each outcome over the designs, strongest on
+        net savings first: what moves the outcomes even where no box concentrates a problem."""
+        x, _, _ = prim_inputs(self.design, self.designs)
+        m = pd.concat([x.reset_index(drop=True), self.outcomes[list(OUTCOMES)].reset_index(drop=True)], axis=1)
+        rho = m.corr(method="spearman").loc[list(x.columns), list(OUTCOMES)]
+        return rho.reindex(rho["net_savings"].abs().sort_values(ascending=False).index).rename_axis("input").reset_index()
+
 
 QUESTIONS = {
     "net_savings_below_zero": "START's net savings fall below zero",

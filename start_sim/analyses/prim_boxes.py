@@ -5,10 +5,11 @@ exploratory modelling; Friedman and Fisher 1999, Bryant and Lempert 2010).
 PRIM peels the input space a little at a time (``peel_alpha``), each step raising the share of
 cases of interest inside the box (*density*) at the cost of the share of all cases it holds
 (*coverage*); the steps form the peeling trajectory (the coverage/density trade-off). From it
-we take the box of largest coverage whose density reaches ``density`` (the usual choice:
-Bryant and Lempert's "interpretable, policy-relevant" box), then drop every restriction whose
-quasi-p-value (a one-sided binomial test of the density with and without it) is 0.05 or more,
-so a limit shown is one the data support. A box left with no restriction is no box.
+we take the step of largest coverage that reaches ``density`` once every restriction whose
+quasi-p-value (a one-sided binomial test of the density with and without it) is 0.05 or more is
+dropped (Bryant and Lempert's choice of an interpretable box, with only limits the data
+support). A step left with no restriction, or below ``density`` after the drops, is passed over;
+if none is left, there is no box.
 """
 
 from __future__ import annotations
@@ -65,27 +66,25 @@ def find_boxes(x: pd.DataFrame, y: np.ndarray, *, density: float = 0.8, peel_alp
 
 
 def _chosen(box, density: float) -> Box | None:
-    """The largest-coverage step reaching ``density``, its insignificant limits dropped."""
+    """The largest-coverage step that still reaches ``density`` once its insignificant limits are dropped."""
     traj = box.peeling_trajectory.copy()
     ok = traj[(traj["density"] >= density) & (traj["res_dim"] > 0)]
-    if ok.empty:
-        return None
-    i = int(ok.sort_values(["coverage", "density"], ascending=False).index[0])
-    while True:
-        weak = [name for name, qp in box.qp[i].items() if min(v for v in qp if v >= 0) >= SIGNIFICANCE]
-        if not weak:
-            break
-        box.drop_restriction(weak[0], i)
-        i = len(box.peeling_trajectory) - 1
-    lims = box.box_lims[i]
-    full = box.box_lims[0]
-    rows = []
-    for name, qp in box.qp[i].items():
-        lo, hi = float(lims[name].iloc[0]), float(lims[name].iloc[1])
-        rows.append({"input": name, "low": lo, "high": hi, "full_low": float(full[name].iloc[0]),
-                     "full_high": float(full[name].iloc[1]), "qp_low": _qp(qp[0]), "qp_high": _qp(qp[1])})
-    if not rows:
-        return None
+    for start in ok.sort_values(["coverage", "density"], ascending=False).index:
+        i = int(start)
+        while weak := [name for name, qp in box.qp[i].items() if min(v for v in qp if v >= 0) >= SIGNIFICANCE]:
+            box.drop_restriction(weak[0], i)
+            i = len(box.peeling_trajectory) - 1
+        s = box.peeling_trajectory.iloc[i]
+        if box.qp[i] and s["density"] >= density:
+            return _box(box, i, traj)
+    return None
+
+
+def _box(box, i: int, traj: pd.DataFrame) -> Box:
+    lims, full = box.box_lims[i], box.box_lims[0]
+    rows = [{"input": name, "low": float(lims[name].iloc[0]), "high": float(lims[name].iloc[1]),
+             "full_low": float(full[name].iloc[0]), "full_high": float(full[name].iloc[1]),
+             "qp_low": _qp(qp[0]), "qp_high": _qp(qp[1])} for name, qp in box.qp[i].items()]
     s = box.peeling_trajectory.iloc[i]
     return Box(float(s["coverage"]), float(s["density"]), float(s["mass"]), int(s["n"]), int(s["k"]),
                pd.DataFrame(rows), traj[["coverage", "density", "mass", "res_dim"]].copy())

@@ -1,4 +1,4 @@
-"""The scenario-discovery folder: designs.csv, outcomes.csv, boxes.csv, trajectories.csv,
+"""The scenario-discovery folder: designs.csv, outcomes.csv, boxes.csv, trajectories.csv, drivers.csv,
 report.html (the boxes in planners' words, the coverage/density trade-off) and manifest.json."""
 
 from __future__ import annotations
@@ -97,6 +97,12 @@ def render_html(res: Discovery) -> str:
     s["index"] = s["index"].map(OUTCOMES)
     body.append("<h2>Outcomes over the designs</h2>" + frame_table(s, ["index", "mean", "5%", "50%", "95%"],
                                                                     {"index": "outcome"}))
+    dr = res.drivers()
+    dr["input"] = dr["input"].map(lambda c: res.labels.get(c, c))
+    body.append("<h2>What moves the outcomes</h2><p class=small>Rank (Spearman) correlation of each input with each "
+                "outcome over the designs (+1: the outcome rises with the input); strongest on net savings first. It "
+                "shows drivers even where no box concentrates a problem.</p>"
+                + frame_table(dr, ["input", *OUTCOMES], OUTCOMES))
     body.append("<h2>Inputs</h2>" + table(["input", "kind", "range", "scenario paths"], [
         [escape(f.label), "lever" if f in res.design.levers else "uncertainty",
          f"{value_words(f.low, '' if f.scale or f.relative_to else f.unit)} to "
@@ -107,7 +113,7 @@ def render_html(res: Discovery) -> str:
         body.append(f"<p>The effect parameters are joint rows of {escape(res.design.posterior.file)} "
                     f"(they move together, as calibrated).</p>")
     body.append("<p class=small>Files: designs.csv (inputs of each design), outcomes.csv (its outcomes), "
-                "boxes.csv (box limits), trajectories.csv (coverage/density steps).</p>")
+                "boxes.csv (box limits), trajectories.csv (coverage/density steps), drivers.csv (rank correlations).</p>")
     return page("START scenario discovery", "\n".join(body))
 
 
@@ -123,6 +129,7 @@ def write_discovery(res: Discovery, out: str | Path) -> Path:
         res.outcomes.to_csv(tmp / "outcomes.csv", index=False)
         boxes_frame(res).to_csv(tmp / "boxes.csv", index=False)
         trajectories_frame(res).to_csv(tmp / "trajectories.csv", index=False)
+        res.drivers().to_csv(tmp / "drivers.csv", index=False)
         (tmp / "report.html").write_text(render_html(res), encoding="utf-8")
         manifest = {"kind": "discovery", "package": PACKAGE, "version": __version__, "info": res.info,
                     "design": res.design.model_dump(), "cases": res.cases}
