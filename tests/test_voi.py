@@ -83,3 +83,10 @@ def test_sobol_indices_of_the_ishigami_function():
     for name, s1, st in (("x1", 0.314, 0.558), ("x2", 0.442, 0.442), ("x3", 0.0, 0.244)):
         assert si.loc[name, "S1"] == pytest.approx(s1, abs=0.04)
         assert si.loc[name, "ST"] == pytest.approx(st, abs=0.04)
+
+
+def test_evppi_is_not_estimated_from_too_few_draws():
+    rng = np.random.default_rng(6)
+    x = rng.uniform(size=(30, 8))
+    assert np.isnan(evppi(x.sum(axis=1) - 4, x)), "9 coefficients need 45 draws"
+    assert not np.isnan(evppi(x[:, 0] - 0.5, x[:, :1]))

@@ -25,6 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+DRAWS_PER_COEFFICIENT = 5
+"""A regression is fitted only with at least this many draws per coefficient [assumption: a common
+rule against overfitting, which biases EVPPI upward]; with fewer for even the linear model the
+EVPPI is not estimated (NaN: run more PSA draws)."""
+
 KNOTS = 4
 """Knots of each input's natural cubic spline, at its quantiles [assumption: Strong et al. use
 GAM smoothers of similar flexibility; GCV chooses between this and simpler fits]."""
@@ -40,8 +45,11 @@ def evppi(nb: np.ndarray, inputs: np.ndarray | pd.DataFrame) -> float:
     """EVPPI of the group ``inputs`` (draws x parameters) by nonparametric regression."""
     nb = _options(nb)
     x = np.asarray(inputs, dtype=float).reshape(len(nb), -1)
-    fitted = np.column_stack([fit(x, nb[:, j]) for j in range(nb.shape[1])])
-    return max(0.0, float(np.mean(fitted.max(axis=1)) - fitted.mean(axis=0).max()))
+    fitted = [fit(x, nb[:, j]) for j in range(nb.shape[1])]
+    if any(f is None for f in fitted):
+        return float("nan")
+    f = np.column_stack(fitted)
+    return max(0.0, float(np.mean(f.max(axis=1)) - f.mean(axis=0).max()))
 
 
 def _options(nb: np.ndarray) -> np.ndarray:
@@ -54,15 +62,16 @@ def _options(nb: np.ndarray) -> np.ndarray:
     return nb
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Fitted ``E[y | x]``: of the linear, additive-spline and spline+interactions models, the smallest GCV."""
+def fit(x: np.ndarray, y: np.ndarray) -> np.ndarray | None:
+    """Fitted ``E[y | x]``: of the linear, additive-spline and spline+interactions models with at
+    least ``DRAWS_PER_COEFFICIENT`` draws per coefficient, the smallest GCV; None if none qualifies."""
     if np.ptp(y) == 0:
         return y.copy()
     x = x[:, np.ptp(x, axis=0) > 0]
-    best, best_gcv = np.full_like(y, y.mean()), np.inf
+    best, best_gcv = None, np.inf
     for design in _bases(x):
         p = design.shape[1]
-        if p >= len(y) - 1:
+        if p * DRAWS_PER_COEFFICIENT > len(y):
             continue
         coef, *_ = np.linalg.lstsq(design, y, rcond=None)
         yhat = design @ coef
@@ -109,6 +118,7 @@ class VOI:
 
     @property
     def evpi_per_family(self) -> float:
+        """EVPI divided by the mean cohort families of a draw."""
         return self.evpi / self.families if self.families else float("nan")
 
 
@@ -132,7 +142,7 @@ def value_of_information(draws: pd.DataFrame, groups: Mapping[str, Sequence[str]
     singles = {c: [c] for cols in groups.values() for c in cols}
     for kind, table in (("group", dict(groups)), ("input", singles)):
         for name, cols in table.items():
-            value = evppi(nb, draws[list(cols)]) if cols else 0.0
+            value = (evppi(nb, draws[list(cols)]) if total > 0 else 0.0) if cols else 0.0
             rows.append({"kind": kind, "group": name, "inputs": len(cols), "evppi": value,
                          "evppi_per_family": value / fam if fam else float("nan"),
                          "share_of_evpi": value / total if total > 0 else float("nan")})
