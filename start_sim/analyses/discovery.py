@@ -67,8 +67,13 @@ class Discovery:
 
 QUESTIONS = {
     "net_savings_below_zero": "START's net savings fall below zero",
-    "service_target_missed": "fewer than the target share of families are assigned to a dyad within 14 days",
+    "service_target_missed": "fewer than {target} of families are assigned to a dyad within 14 days",
 }
+
+
+def question(q: str, service_target: float) -> str:
+    """A question in planners' words, the service target filled in."""
+    return QUESTIONS[q].format(target=f"{100 * service_target:.0f}%")
 
 
 def sample(design: Design, n: int, seed: int, posterior: pd.DataFrame | None = None) -> pd.DataFrame:

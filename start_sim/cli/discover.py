@@ -83,14 +83,15 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _print(res) -> None:
-    from start_sim.analyses.discovery import QUESTIONS
-    from start_sim.outputs.discovery_report import box_sentence
+    from start_sim.analyses.discovery import QUESTIONS, question
+    from start_sim.outputs.discovery_report import box_sentence, no_box_reason
 
     con = console()
     n = res.info["designs"]
-    for q, text in QUESTIONS.items():
+    for q in QUESTIONS:
+        text = question(q, res.design.service_target)
         con.print(f"[bold]{text[0].upper()}{text[1:]}[/bold]: in {res.cases[q]} of {n} designs")
         if not res.boxes[q]:
-            con.print("  no box of inputs concentrates it")
+            con.print(f"  no box: {no_box_reason(res, q)}")
         for box in res.boxes[q]:
-            con.print(f"  {box_sentence(q, box, res.labels, res.units)}", highlight=False)
+            con.print(f"  {box_sentence(res, q, box)}", highlight=False)

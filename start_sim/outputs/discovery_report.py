@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from start_sim.analyses.discovery import OUTCOMES, QUESTIONS, Discovery
+from start_sim.analyses.discovery import OUTCOMES, QUESTIONS, Discovery, question
 from start_sim.analyses.prim_boxes import SIGNIFICANCE, Box
 from start_sim.core.version import PACKAGE, __version__
 from start_sim.outputs.folders import replace_folder
@@ -35,14 +35,25 @@ def limit_words(row: pd.Series, label: str, unit: str) -> str:
     return f"{label} is below {value_words(row['high'], unit)}"
 
 
-def box_sentence(question: str, box: Box, labels: dict[str, str], units: dict[str, str]) -> str:
+def box_sentence(res: Discovery, q: str, box: Box) -> str:
     """The box as one sentence: '<question> mainly when A and B (coverage, density)'."""
-    parts = [limit_words(r, labels.get(r["input"], r["input"]), units.get(r["input"], ""))
+    parts = [limit_words(r, res.labels.get(r["input"], r["input"]), res.units.get(r["input"], ""))
              for _, r in box.limits.iterrows()]
+    text = question(q, res.design.service_target)
     when = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return (f"{QUESTIONS[question][0].upper()}{QUESTIONS[question][1:]} mainly when {when}: "
+    return (f"{text[0].upper()}{text[1:]} mainly when {when}: "
             f"{box.k} of the {box.n} designs in that region ({100 * box.density:.0f}%) and {100 * box.coverage:.0f}% "
             f"of all such designs.")
+
+
+def no_box_reason(res: Discovery, q: str) -> str:
+    k, n = res.cases[q], res.info["designs"]
+    if k == 0:
+        return "it never happens"
+    if k == n:
+        return "it happens in every design"
+    return (f"no region of the inputs concentrates it (a density of {100 * res.info['density']:.0f}% is not reached "
+            f"with significant limits)")
 
 
 def boxes_frame(res: Discovery) -> pd.DataFrame:
@@ -69,19 +80,17 @@ def render_html(res: Discovery) -> str:
             f"region of the inputs; <b>density</b> is the share of its designs where the problem happens, "
             f"<b>coverage</b> the share of all problem designs it holds. Limits are kept only when their "
             f"quasi-p-value is below {SIGNIFICANCE:g}.</p>"]
-    for q, text in QUESTIONS.items():
+    for q in QUESTIONS:
+        text = question(q, res.design.service_target)
         body.append(f"<h2>When {escape(text)}</h2>")
         k = res.cases[q]
         body.append(f"<p>This happens in {k} of {n} designs ({100 * k / n:.0f}%).</p>")
         boxes = res.boxes[q]
         if not boxes:
-            why = ("it never happens" if k == 0 else "it happens in every design" if k == n else
-                   "no region of the inputs concentrates it (density target "
-                   f"{100 * res.info['density']:.0f}% not reached with significant limits)")
-            body.append(notice(f"No box: {why}."))
+            body.append(notice(f"No box: {no_box_reason(res, q)}."))
             continue
         for b, box in enumerate(boxes):
-            body.append(f"<h3>Box {b + 1}</h3><p><b>{escape(box_sentence(q, box, res.labels, res.units))}</b></p>")
+            body.append(f"<h3>Box {b + 1}</h3><p><b>{escape(box_sentence(res, q, box))}</b></p>")
             rows = [[escape(res.labels.get(r["input"], r["input"])), value_words(r["low"], res.units.get(r["input"], "")),
                      value_words(r["high"], res.units.get(r["input"], "")),
                      f"{value_words(r['full_low'], res.units.get(r['input'], ''))} to "
