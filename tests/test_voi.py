@@ -90,3 +90,21 @@ def test_evppi_is_not_estimated_from_too_few_draws():
     x = rng.uniform(size=(30, 8))
     assert np.isnan(evppi(x.sum(axis=1) - 4, x)), "9 coefficients need 45 draws"
     assert not np.isnan(evppi(x[:, 0] - 0.5, x[:, :1]))
+
+
+def test_the_psa_draws_funding_shares_for_payer_perspectives_only():
+    import start_sim as ss
+    from start_sim.analyses.bca import Options
+    from start_sim.analyses.uncertainty import psa
+
+    quick = ss.Scenario(name="quick", horizon_years=1.0, runout_years=1.0,
+                        counties=[{"name": "A", "referrals_per_year": 30, "dyads": 2, "initial_caseload": 5}])
+    county = psa(quick, None, 6, 2, options=Options(perspective="county"))
+    agency = psa(quick, None, 6, 2)
+    assert {"funding:ive_eligible_share", "funding:treatment_medicaid_share"} <= set(county.columns)
+    assert county["funding:ive_eligible_share"].nunique() == 6
+    assert not any(c.startswith("funding:") for c in agency.columns)
+    same = [c for c in agency.columns if c.startswith("cost:")]
+    pd.testing.assert_frame_equal(agency[same], county[same])  # funding draws move no cost draw
+    v = value_of_information(county, groups_of(county, []))
+    assert v.groups.set_index("group").loc["funding shares", "inputs"] == 2

@@ -7,7 +7,8 @@
   part of the uncertainty) and prices it with :mod:`start_sim.analyses.bca`. Reported: distribution of
   net savings (on the net cost: START minus the usual casework it replaces), savings per $1
   on the net and the gross cost, the casework credit, placement days avoided, and
-  P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``).
+  P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``); for
+  the payer perspectives the uncertain funding shares are drawn too (``FUNDING_INPUTS``).
   By programme year (:mod:`start_sim.analyses.by_year`): each draw's cumulative present-value
   net savings to the end of each year, priced from the same ledger and costs, for the agency,
   state and chosen perspectives, and the share of draws in which START has paid for itself.
@@ -31,7 +32,7 @@ its seed (posterior rows, and one stream per cost input), so adding an input mov
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from start_sim.analyses import by_year as by_year_mod
+from start_sim.analyses import payers
 from start_sim.analyses.bca import DEFAULT, Ledger, Options, bca, ledger, mean_bca, reproduce_ratio
 from start_sim.analyses.parallel import named_rng, ordered_map
 from start_sim.analyses.sobol import indices as sobol_indices
@@ -81,6 +83,16 @@ COST_INPUTS: tuple[CostInput, ...] = (
 in-care casework sd of 50% puts the 95% range near $700-$5,500 a child-month, inside the
 states' range, and the caseload's 15% near 12-22 families (the CWLA 12-17 and above, as
 caseloads often exceed the standard)."""
+
+
+FUNDING_INPUTS: tuple[CostInput, ...] = (
+    CostInput("ive_eligible_share", "beta", 0.25,
+              "national 2023 penetration 35.8% [IVE-penetration]; Kentucky's own not found: sd 25% [assumption]"),
+    CostInput("treatment_medicaid_share", "beta", 0.10, "Medicaid's share of treatment cost; sd 10% [assumption]"),
+)
+"""Funding shares drawn by the PSA for the payer perspectives (federal, state_funds, county) only:
+the agency and state views do not split costs by payer. Statutory shares (FMAP, the 50% federal
+prevention and administration match) are known and stay fixed; paths under ``funding``."""
 
 
 DISCOUNT_RANGE = (0.0, 0.07)
@@ -198,14 +210,32 @@ def psa_draws(scenario: Scenario, posterior: pd.DataFrame | None, draws: int, se
     dists = cost_distributions(scenario.costs, cost_sd_scale)
     costs = {p: (d.rvs(size=draws, random_state=named_rng(seed, f"psa:cost:{p}")) if d is not None
                  else np.full(draws, _get(scenario.costs, p))) for p, d in dists.items()}
+    shares = _funding_draws(scenario, draws, seed, options.perspective)
     out, years = [], []
     for i, (th, led) in enumerate(zip(thetas, leds, strict=True)):
         values = {p: float(v[i]) for p, v in costs.items()}
         c = with_costs(led.scenario.costs, values)
-        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()}, "families": led.families,
+        funding = {p: float(v[i]) for p, v in shares.items()}
+        if funding:
+            led = replace(led, scenario=led.scenario.with_changes({f"funding.{p}": v for p, v in funding.items()}))
+        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()},
+                    **{f"funding:{k}": v for k, v in funding.items()}, "families": led.families,
                     **bca(led, c, options)})
         years += [{"draw": i, **r} for r in by_year_mod.cumulative_net(led, c, options)]
     return pd.DataFrame(out), pd.DataFrame(years)
+
+
+def _funding_draws(scenario: Scenario, draws: int, seed: int, perspective: str) -> dict[str, np.ndarray]:
+    """Draws of the uncertain funding shares (payer perspectives only), each from its own named stream."""
+    if perspective not in payers.PERSPECTIVES:
+        return {}
+    out = {}
+    for i in FUNDING_INPUTS:
+        mean = float(getattr(scenario.funding, i.path))
+        d = distribution(i.family, mean, i.rel_sd * mean) if 0 < mean < 1 else None
+        if d is not None:
+            out[i.path] = d.rvs(size=draws, random_state=named_rng(seed, f"psa:funding:{i.path}"))
+    return out
 
 
 def _params(posterior: pd.DataFrame | None) -> list[str]:
