@@ -150,3 +150,11 @@ def test_discover_command_writes_the_report(tiny, tmp_path):
     for f in ("designs.csv", "outcomes.csv", "boxes.csv", "trajectories.csv", "drivers.csv", "manifest.json"):
         assert (out / f).exists(), f
     assert main(["discover", str(sc), "--design", str(tmp_path / "nope.toml"), "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_a_design_the_scenario_refuses_names_the_design_and_its_values(tiny, design):
+    from start_sim.analyses.discovery import design_scenarios
+
+    full = tiny.with_changes({"counties.0.initial_caseload": 30})  # 30 families need 3 dyads at the cap
+    with pytest.raises(ScenarioError, match=r"d\.toml: design \d+ \(dyads = .*does not fit the scenario"):
+        design_scenarios(full, design, sample(design, 8, 1), "d.toml")

@@ -25,6 +25,7 @@ from scipy.stats import qmc
 from start_sim.analyses.parallel import named_rng
 from start_sim.analyses.prim_boxes import Box, find_boxes
 from start_sim.core.dotted import OVERRIDE, set_dotted
+from start_sim.core.errors import ScenarioError
 from start_sim.experiments.executor import Progress
 from start_sim.experiments.grid import simulate_grid
 from start_sim.experiments.workfolder import WorkFolder
@@ -107,8 +108,19 @@ def design_scenario(base: Scenario, design: Design, row: pd.Series) -> Scenario:
     return validate_as(Scenario, data, file=OVERRIDE)
 
 
-def design_scenarios(base: Scenario, design: Design, designs: pd.DataFrame) -> dict[str, Scenario]:
-    return {_key(int(r["design"])): design_scenario(base, design, r) for _, r in designs.iterrows()}
+def design_scenarios(base: Scenario, design: Design, designs: pd.DataFrame,
+                     source: str | None = None) -> dict[str, Scenario]:
+    """Every design's scenario; one that the scenario's checks refuse is a ScenarioError naming the
+    design, its factor values and ``source`` (the design file)."""
+    out = {}
+    for _, r in designs.iterrows():
+        try:
+            out[_key(int(r["design"]))] = design_scenario(base, design, r)
+        except ScenarioError as exc:
+            values = ", ".join(f"{f.name} = {r[f.name]:.4g}" for f in design.factors)
+            raise ScenarioError(f"design {int(r['design'])} ({values}) does not fit the scenario: {exc}; narrow the "
+                                f"ranges or add a [[settings]] entry that keeps every design valid", file=source) from None
+    return out
 
 
 def _key(i: int) -> str:

@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     posterior = load_posterior(post_path) if post_path is not None else None
     reps = args.replications or design.replications
     designs = sample(design, args.designs, args.seed, posterior)
-    scenarios = design_scenarios(scenario, design, designs)  # every design checked before anything runs
+    scenarios = design_scenarios(scenario, design, designs, args.design)  # all checked before any run
     for sc in scenarios.values():
         check_feasible(sc, reps)
     out = Path(args.out) if args.out else Path("results") / "discover"
