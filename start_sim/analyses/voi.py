@@ -14,7 +14,9 @@ cubic spline in each input, with their pairwise products when the draws allow, t
 the smallest generalised cross-validation score (GCV) among linear, additive-spline and
 spline-plus-interactions (a spline that overfits would bias EVPPI upward). Stochastic
 variation of a replication is in each draw's net benefit but in no group, so no group's EVPPI
-reaches EVPI exactly.
+reaches EVPI exactly. An estimate above EVPI (impossible for the true value) is kept but flagged
+(``above_evpi``): the fitted values' own noise inflates EVPPI when the draws are few for the
+group's inputs, or when few draws sit near break-even.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class VOI:
 
     evpi: float  # USD PV, the scenario's cohort (its counties over the horizon)
     families: float  # mean cohort families per draw
-    groups: pd.DataFrame  # group, inputs, evppi, evppi_per_family, share_of_evpi
+    groups: pd.DataFrame  # kind, group, inputs, evppi, above_evpi, evppi_per_family, share_of_evpi
     p_expand_best: float  # share of draws where expanding beats not expanding
     expected_net: float  # mean net savings of expanding over the draws (the decision now)
 
@@ -144,6 +146,7 @@ def value_of_information(draws: pd.DataFrame, groups: Mapping[str, Sequence[str]
         for name, cols in table.items():
             value = (evppi(nb, draws[list(cols)]) if total > 0 else 0.0) if cols else 0.0
             rows.append({"kind": kind, "group": name, "inputs": len(cols), "evppi": value,
+                         "above_evpi": bool(value > total * (1 + 1e-9)),
                          "evppi_per_family": value / fam if fam else float("nan"),
                          "share_of_evpi": value / total if total > 0 else float("nan")})
     df = pd.DataFrame(rows)

@@ -175,7 +175,8 @@ def _print_voi(con, res) -> None:
         t.add_column(c)
     t.add_row("everything (EVPI)", "-", fmt(v.evpi_per_family), fmt(v.evpi), "1.00")
     for r in v.groups[v.groups["kind"] == "group"].itertuples():
+        share = "-" if r.share_of_evpi != r.share_of_evpi else f"{r.share_of_evpi:.2f}"
         t.add_row(r.group, str(r.inputs) if r.inputs else "none drawn", fmt(r.evppi_per_family), fmt(r.evppi),
-                  "-" if r.share_of_evpi != r.share_of_evpi else f"{r.share_of_evpi:.2f}")
+                  share + (" (above EVPI: too few draws)" if r.above_evpi else ""))
     con.print(t)
     con.print(voi_sentence(v, res.scenario.name), highlight=False)

@@ -179,8 +179,11 @@ def voi_html(res: UncertaintyResult) -> str:
     rows = [["everything (EVPI)", "-", fmt(v.evpi_per_family), fmt(v.evpi), "100%"]]
     for r in v.groups.itertuples():
         name = r.group if r.kind == "group" else f"{r.group} alone"
+        share = ("-" if r.share_of_evpi != r.share_of_evpi else
+                 f"{100 * r.share_of_evpi:.0f}% (above EVPI: too few draws)" if r.above_evpi else
+                 f"{100 * r.share_of_evpi:.0f}%")
         rows.append([escape(name), str(r.inputs) if r.inputs else "none drawn", fmt(r.evppi_per_family),
-                     fmt(r.evppi), "-" if r.share_of_evpi != r.share_of_evpi else f"{100 * r.share_of_evpi:.0f}%"])
+                     fmt(r.evppi), share])
     return (f"<h2>Is a better evaluation worth paying for? Value of information</h2><p>{escape(voi_sentence(v, res.scenario.name))}</p>"
             "<p class=small>Decision: expand START or not, on net savings. EVPI: the expected gain from deciding after "
             "learning every uncertain input; EVPPI: from learning one group (regression method of Strong, Oakley "

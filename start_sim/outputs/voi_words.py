@@ -29,6 +29,9 @@ def voi_sentence(v: VOI, population: str) -> str:
             parts.append(f"{words}: not uncertain in this PSA (fixed at the scenario's values)")
         elif r["evppi"] != r["evppi"]:
             parts.append(f"{words}: not estimated (too few PSA draws for {r['inputs']} inputs; run more draws)")
+        elif r["above_evpi"]:
+            parts.append(f"{words}: at most the whole (its estimate, ${fmt(r['evppi'])}, exceeds it: too few PSA "
+                         f"draws for {r['inputs']} inputs to tell more)")
         else:
             parts.append(f"{words} up to ${fmt(r['evppi'])} ({100 * r['share_of_evpi']:.0f}% of it)")
     share = v.p_expand_best if expand else 1 - v.p_expand_best
