@@ -108,3 +108,21 @@ def test_the_psa_draws_funding_shares_for_payer_perspectives_only():
     pd.testing.assert_frame_equal(agency[same], county[same])  # funding draws move no cost draw
     v = value_of_information(county, groups_of(county, []))
     assert v.groups.set_index("group").loc["funding shares", "inputs"] == 2
+
+
+def test_uncertainty_command_prints_evpi_and_shows_sobol_and_voi_in_its_report(tmp_path, capsys):
+    from start_sim.cli import main
+
+    sc = tmp_path / "quick.toml"
+    sc.write_text('name = "quick"\nhorizon_years = 1\nrunout_years = 1\n'
+                  '[[counties]]\nname = "A"\nreferrals_per_year = 30\ndyads = 2\ninitial_caseload = 5\n')
+    out = tmp_path / "unc"
+    assert main(["uncertainty", str(sc), "--draws", "12", "--morris-trajectories", "0", "--sobol-samples", "2",
+                 "--tornado-replications", "1", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "everything (EVPI)" in text and "unit costs" in text and "Sobol indices" in text
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Is a better evaluation worth paying for?" in html and "first-order S1" in html
+    voi = pd.read_csv(out / "voi.csv")
+    assert {"group", "evppi", "evpi", "above_evpi"} <= set(voi.columns)
+    assert len(pd.read_csv(out / "sobol.csv")) > 0
