@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from start_sim.core.dotted import set_dotted, show
 from start_sim.core.errors import ScenarioError
@@ -74,8 +74,6 @@ class PosteriorDraws(Strict):
 
 class Design(Strict):
     """A scenario-discovery design: levers, uncertainties, the service target and replications."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     description: str = ""
     replications: int = Field(5, ge=1, le=1000, description="replications per design (common random numbers)")
