@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replications", "-r", type=whole(1, 1000), default=None,
                    help="replications per design (default: the design file's, 5 if it names none)")
     p.add_argument("--density", type=number(0.05, 1, "0.8"), default=0.8,
-                   help="share of problem designs a box must hold inside it, 0.05 to 1 (default 0.8)")
+                   help="density a box must reach: the share of the designs inside it where the problem happens, "
+                        "0.05 to 1 (default 0.8)")
     p.add_argument("--seed", type=seed, default=1, help="random seed (default 1)")
     p.add_argument("--workers", "-w", type=workers, default=1, help="Dask worker processes (1 = serial)")
     p.add_argument("--scheduler", type=scheduler_address, default=None,
