@@ -14,7 +14,8 @@ from start_sim.analyses.prim_boxes import SIGNIFICANCE, Box
 from start_sim.core.version import PACKAGE, __version__
 from start_sim.outputs.folders import replace_folder
 from start_sim.outputs.formatting import fmt
-from start_sim.outputs.html import escape, frame_table, notice, page, table
+from start_sim.outputs.html import escape, figure_html, frame_table, notice, page, png_bytes, table
+from start_sim.outputs.plots import plt, style
 
 
 def value_words(v: float, unit: str) -> str:
@@ -99,6 +100,8 @@ def render_html(res: Discovery) -> str:
             body.append(table(["input", "box from", "box to", "range sampled", "quasi-p (lower limit)",
                                "quasi-p (upper limit)"], rows, numeric_from=1))
             t = box.trajectory
+            body.append(figure_html(f"tradeoff-{q}-{b + 1}", tradeoff_figure(box), "Each peeling step trades coverage "
+                                    "for density; the ring marks the box shown.", named=False))
             body.append("<details><summary>Coverage/density trade-off (peeling trajectory)</summary>"
                         + frame_table(t.assign(step=range(len(t))), ["step", "coverage", "density", "mass", "res_dim"],
                                       {"res_dim": "inputs restricted"}) + "</details>")
@@ -124,6 +127,20 @@ def render_html(res: Discovery) -> str:
     body.append("<p class=small>Files: designs.csv (inputs of each design), outcomes.csv (its outcomes), "
                 "boxes.csv (box limits), trajectories.csv (coverage/density steps), drivers.csv (rank correlations).</p>")
     return page("START scenario discovery", "\n".join(body))
+
+
+def tradeoff_figure(box: Box) -> bytes:
+    """Coverage against density along the peeling trajectory, coloured by inputs restricted; the box ringed."""
+    with style():
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        t = box.trajectory
+        pts = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap="viridis", s=22)
+        ax.scatter([box.coverage], [box.density], s=140, facecolors="none", edgecolors="red", linewidths=1.5)
+        fig.colorbar(pts, ax=ax, label="inputs restricted")
+        ax.set_xlabel("coverage (share of all problem designs in the box)")
+        ax.set_ylabel("density (share of the box's designs with the problem)")
+        fig.tight_layout()
+    return png_bytes(fig)
 
 
 def _p(v: float) -> str:
