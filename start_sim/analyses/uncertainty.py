@@ -7,7 +7,8 @@
   part of the uncertainty) and prices it with :mod:`start_sim.analyses.bca`. Reported: distribution of
   net savings (on the net cost: START minus the usual casework it replaces), savings per $1
   on the net and the gross cost, the casework credit, placement days avoided, and
-  P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``).
+  P(net savings > 0). Cost distributions are centred on the sourced defaults (``COST_INPUTS``); for
+  the payer perspectives the uncertain funding shares are drawn too (``FUNDING_INPUTS``).
   By programme year (:mod:`start_sim.analyses.by_year`): each draw's cumulative present-value
   net savings to the end of each year, priced from the same ledger and costs, for the agency,
   state and chosen perspectives, and the share of draws in which START has paid for itself.
@@ -17,7 +18,11 @@
   the same seeds (common random numbers).
 * **Global indices**: Morris elementary effects (SALib) of net savings over the independent
   inputs (costs, and effect parameters over their marginal posterior ranges: their posterior
-  correlation is ignored here, so read them as screening, not as a decomposition of the PSA).
+  correlation is ignored here, so read them as screening, not as a decomposition of the PSA),
+  and Sobol first-order and total indices over the same inputs (:mod:`start_sim.analyses.sobol`).
+* **Value of information** (:mod:`start_sim.analyses.voi`): EVPI of "expand START or not" on
+  the PSA's net savings, and EVPPI of the effect parameters, the unit costs and the funding
+  shares (those the PSA draws) by the regression method of Strong, Oakley and Brennan (2014).
 
 Simulations are tasks of one :class:`~start_sim.experiments.executor.Executor` (Dask when
 ``workers > 1`` or a ``scheduler`` is given). The PSA's random draws come from named streams of
@@ -27,7 +32,7 @@ its seed (posterior rows, and one stream per cost input), so adding an input mov
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -35,8 +40,11 @@ import pandas as pd
 from scipy import stats
 
 from start_sim.analyses import by_year as by_year_mod
+from start_sim.analyses import payers
 from start_sim.analyses.bca import DEFAULT, Ledger, Options, bca, ledger, mean_bca, reproduce_ratio
 from start_sim.analyses.parallel import named_rng, ordered_map
+from start_sim.analyses.sobol import indices as sobol_indices
+from start_sim.analyses.voi import VOI, groups_of, value_of_information
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.schema import Costs, Scenario
 
@@ -75,6 +83,16 @@ COST_INPUTS: tuple[CostInput, ...] = (
 in-care casework sd of 50% puts the 95% range near $700-$5,500 a child-month, inside the
 states' range, and the caseload's 15% near 12-22 families (the CWLA 12-17 and above, as
 caseloads often exceed the standard)."""
+
+
+FUNDING_INPUTS: tuple[CostInput, ...] = (
+    CostInput("ive_eligible_share", "beta", 0.25,
+              "national 2023 penetration 35.8% [IVE-penetration]; Kentucky's own not found: sd 25% [assumption]"),
+    CostInput("treatment_medicaid_share", "beta", 0.10, "Medicaid's share of treatment cost; sd 10% [assumption]"),
+)
+"""Funding shares drawn by the PSA for the payer perspectives (federal, state_funds, county) only:
+the agency and state views do not split costs by payer. Statutory shares (FMAP, the 50% federal
+prevention and administration match) are known and stay fixed; paths under ``funding``."""
 
 
 DISCOUNT_RANGE = (0.0, 0.07)
@@ -143,6 +161,8 @@ class UncertaintyResult:
     ratio_table: pd.DataFrame
     info: dict = field(default_factory=dict)
     by_year_draws: pd.DataFrame = field(default_factory=pd.DataFrame)  # draw, year, perspective, cumulative net
+    sobol: pd.DataFrame = field(default_factory=pd.DataFrame)  # input, S1, S1_conf, ST, ST_conf
+    voi: VOI | None = None  # EVPI and EVPPI of expanding START (analyses.voi)
 
     def by_year(self) -> pd.DataFrame:
         """Net savings by programme year over the PSA draws (:func:`start_sim.analyses.by_year.summary`)."""
@@ -190,13 +210,32 @@ def psa_draws(scenario: Scenario, posterior: pd.DataFrame | None, draws: int, se
     dists = cost_distributions(scenario.costs, cost_sd_scale)
     costs = {p: (d.rvs(size=draws, random_state=named_rng(seed, f"psa:cost:{p}")) if d is not None
                  else np.full(draws, _get(scenario.costs, p))) for p, d in dists.items()}
+    shares = _funding_draws(scenario, draws, seed, options.perspective)
     out, years = [], []
     for i, (th, led) in enumerate(zip(thetas, leds, strict=True)):
         values = {p: float(v[i]) for p, v in costs.items()}
         c = with_costs(led.scenario.costs, values)
-        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()}, **bca(led, c, options)})
+        funding = {p: float(v[i]) for p, v in shares.items()}
+        if funding:
+            led = replace(led, scenario=led.scenario.with_changes({f"funding.{p}": v for p, v in funding.items()}))
+        out.append({"draw": i, **th, **{f"cost:{k}": v for k, v in values.items()},
+                    **{f"funding:{k}": v for k, v in funding.items()}, "families": led.families,
+                    **bca(led, c, options)})
         years += [{"draw": i, **r} for r in by_year_mod.cumulative_net(led, c, options)]
     return pd.DataFrame(out), pd.DataFrame(years)
+
+
+def _funding_draws(scenario: Scenario, draws: int, seed: int, perspective: str) -> dict[str, np.ndarray]:
+    """Draws of the uncertain funding shares (payer perspectives only), each from its own named stream."""
+    if perspective not in payers.PERSPECTIVES:
+        return {}
+    out = {}
+    for i in FUNDING_INPUTS:
+        mean = float(getattr(scenario.funding, i.path))
+        d = distribution(i.family, mean, i.rel_sd * mean) if 0 < mean < 1 else None
+        if d is not None:
+            out[i.path] = d.rvs(size=draws, random_state=named_rng(seed, f"psa:funding:{i.path}"))
+    return out
 
 
 def _params(posterior: pd.DataFrame | None) -> list[str]:
@@ -245,40 +284,66 @@ def tornado(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, r
     return df.sort_values("width", ascending=False).reset_index(drop=True), point, base_ledgers
 
 
+def screening_problem(scenario: Scenario, posterior: pd.DataFrame | None,
+                      options: Options = DEFAULT) -> tuple[dict, list[str], dict[str, Any]]:
+    """The SALib problem of the global indices: effect parameters over their marginal posterior
+    2.5-97.5% ranges and uncertain costs over their 2.5-97.5% ranges; with the effect names and
+    the cost distributions."""
+    params = _params(posterior)
+    dists = {p: d for p, d in cost_distributions(scenario.costs, perspective=options.perspective).items()
+             if d is not None}
+    names = params + [f"costs.{p}" for p in dists]
+    bounds = [[float(posterior[p].quantile(0.025)), float(posterior[p].quantile(0.975))] for p in params]
+    bounds += [[float(d.ppf(0.025)), float(d.ppf(0.975))] for d in dists.values()]
+    bounds = [[lo, hi if hi > lo else lo + 1e-9] for lo, hi in bounds]
+    return {"num_vars": len(names), "names": names, "bounds": bounds}, params, dists
+
+
+def net_savings_at(scenario: Scenario, params: list[str], dists: dict[str, Any], x: np.ndarray, seed: int,
+                   options: Options, executor: Executor | None, label: str) -> np.ndarray:
+    """Net savings at each row of ``x`` (effects, then costs): one simulation per distinct effect
+    vector (replication 0, common random numbers), the costs re-priced on its ledger."""
+    c0 = scenario.costs
+    keys = [tuple(row[: len(params)]) for row in x]
+    unique = list(dict.fromkeys(keys))
+    leds = ordered_map(executor or Executor(), ledger, [
+        (effect_scenario(scenario, dict(zip(params, k, strict=True))), seed, 0) for k in unique], label)
+    by_key = dict(zip(unique, leds, strict=True))
+    return np.array([
+        bca(by_key[k], with_costs(c0, dict(zip(dists, row[len(params):], strict=True))), options)["net_savings"]
+        for k, row in zip(keys, x, strict=True)])
+
+
 def morris(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, trajectories: int = 8, *,
            options: Options = DEFAULT, executor: Executor | None = None) -> pd.DataFrame:
     """Morris mu* and sigma of net savings (SALib), effect and cost inputs over their ranges."""
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
 
-    params = _params(posterior)
-    c0 = scenario.costs
-    dists = {p: d for p, d in cost_distributions(c0, perspective=options.perspective).items() if d is not None}
-    names = params + [f"costs.{p}" for p in dists]
-    bounds = [[float(posterior[p].quantile(0.025)), float(posterior[p].quantile(0.975))] for p in params]
-    bounds += [[float(d.ppf(0.025)), float(d.ppf(0.975))] for d in dists.values()]
-    bounds = [[lo, hi if hi > lo else lo + 1e-9] for lo, hi in bounds]
-    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+    problem, params, dists = screening_problem(scenario, posterior, options)
     x = morris_sample.sample(problem, trajectories, num_levels=4, seed=seed)
-    keys = [tuple(row[: len(params)]) for row in x]
-    unique = list(dict.fromkeys(keys))
-    leds = ordered_map(executor or Executor(), ledger, [
-        (effect_scenario(scenario, dict(zip(params, k, strict=True))), seed, 0) for k in unique], "morris")
-    by_key = dict(zip(unique, leds, strict=True))
-    y = np.array([
-        bca(by_key[k], with_costs(c0, dict(zip(dists, row[len(params):], strict=True))), options)["net_savings"]
-        for k, row in zip(keys, x, strict=True)])
+    y = net_savings_at(scenario, params, dists, x, seed, options, executor, "morris")
     si = morris_analyze.analyze(problem, x, y, num_levels=4, seed=seed)
-    df = pd.DataFrame({"input": names, "mu_star": si["mu_star"], "sigma": si["sigma"],
+    df = pd.DataFrame({"input": problem["names"], "mu_star": si["mu_star"], "sigma": si["sigma"],
                        "mu_star_conf": si["mu_star_conf"]})
     return df.sort_values("mu_star", ascending=False).reset_index(drop=True)
 
 
+def sobol(scenario: Scenario, posterior: pd.DataFrame | None, seed: int = 1, samples: int = 8, *,
+          options: Options = DEFAULT, executor: Executor | None = None) -> pd.DataFrame:
+    """Sobol S1 and ST of net savings over the Morris inputs (:mod:`start_sim.analyses.sobol`;
+    ``samples`` a power of 2)."""
+    problem, params, dists = screening_problem(scenario, posterior, options)
+    return sobol_indices(problem, lambda x: net_savings_at(scenario, params, dists, x, seed, options, executor,
+                                                           "sobol"), samples, seed)
+
+
 def uncertainty(scenario: Scenario, posterior: pd.DataFrame | None, draws: int = 200, seed: int = 1, *,
                 cost_sd_scale: float = 1.0, options: Options = DEFAULT, tornado_replications: int = 2,
-                morris_trajectories: int = 8, workers: int = 1, scheduler: str | None = None,
+                morris_trajectories: int = 8, sobol_samples: int = 0, workers: int = 1, scheduler: str | None = None,
                 progress: Callable[[str], None] | None = None) -> UncertaintyResult:
-    """PSA, tornado, Morris indices and the $2.22 table; see the module docstring."""
+    """PSA (with its value of information), tornado, Morris and Sobol indices and the $2.22 table;
+    see the module docstring."""
     say = progress or (lambda msg: None)
     with Executor(workers, scheduler) as ex:
         say(f"PSA: {draws} draws")
@@ -290,7 +355,12 @@ def uncertainty(scenario: Scenario, posterior: pd.DataFrame | None, draws: int =
         if morris_trajectories > 0:
             say(f"Morris: {morris_trajectories} trajectories")
             mor = morris(scenario, posterior, seed, morris_trajectories, options=options, executor=ex)
+        sob = pd.DataFrame()
+        if sobol_samples > 0:
+            say(f"Sobol: {sobol_samples} samples")
+            sob = sobol(scenario, posterior, seed, sobol_samples, options=options, executor=ex)
     horizons = tuple(h for h in RATIO_HORIZONS if h <= scenario.runout_years + 1e-9)
     ratio = reproduce_ratio(base, horizons=horizons, discount_rate=options.discount_rate)
-    return UncertaintyResult(scenario, options, d, point, tor, mor, ratio,
-                             {"draws": draws, "seed": seed, "cost_sd_scale": cost_sd_scale}, years)
+    info = {"draws": draws, "seed": seed, "cost_sd_scale": cost_sd_scale, "sobol_samples": sobol_samples}
+    voi = value_of_information(d, groups_of(d, _params(posterior))) if draws > 1 else None
+    return UncertaintyResult(scenario, options, d, point, tor, mor, ratio, info, years, sob, voi)

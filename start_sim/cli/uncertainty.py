@@ -1,6 +1,7 @@
 """Probabilistic sensitivity analysis and benefit-cost analysis of START's savings: posterior
-draws jointly with cost distributions, a tornado of one-way ranges, Morris indices (SALib),
-and the cost assumptions that reproduce the claimed $2.22 per $1."""
+draws jointly with cost distributions, the value of information (EVPI, EVPPI) of expanding
+START, a tornado of one-way ranges, Morris and Sobol indices (SALib), and the cost assumptions
+that reproduce the claimed $2.22 per $1."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from start_sim.cli.common import (
 from start_sim.cli.phases import PhaseProgress
 from start_sim.core.errors import ScenarioError
 
-HELP = "PSA and benefit-cost analysis: savings distribution, tornado, Morris indices, $2.22 check"
+HELP = "PSA and benefit-cost analysis: savings distribution, value of information, tornado, Morris and Sobol indices, $2.22 check"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,6 +51,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="scale of cost sds, 0 to 10 (0 = costs fixed)")
     p.add_argument("--tornado-replications", type=whole(1, 10_000), default=2, help="replications per tornado point")
     p.add_argument("--morris-trajectories", type=whole(0, 10_000), default=8, help="Morris trajectories (0 = skip)")
+    p.add_argument("--sobol-samples", type=whole(0, 4096), default=8,
+                   help="Sobol base samples, a power of 2 (0 = skip); simulations: samples x (2 x effects + 2)")
     p.add_argument("--out", "-o", default=None,
                    help="output folder, created or replaced once done; an existing one must be empty or hold "
                         "start-sim results (default results/uncertainty)")
@@ -93,10 +96,11 @@ def main(args: argparse.Namespace) -> int:
     with output_folder(out, "uncertainty"):
         try:
             with ProgressBar("uncertainty") as bar:  # phases: PSA, tornado, Morris (if asked)
-                say = PhaseProgress(bar, "uncertainty", 3 if args.morris_trajectories > 0 else 2)
+                say = PhaseProgress(bar, "uncertainty", 2 + (args.morris_trajectories > 0) + (args.sobol_samples > 0))
                 res = uncertainty(scenario, posterior, args.draws, args.seed, cost_sd_scale=args.cost_sd_scale,
                                   options=opts, tornado_replications=args.tornado_replications,
-                                  morris_trajectories=args.morris_trajectories, workers=args.workers,
+                                  morris_trajectories=args.morris_trajectories, sobol_samples=args.sobol_samples,
+                                  workers=args.workers,
                                   scheduler=args.scheduler, progress=say)
                 say.finish()
         except KeyboardInterrupt:
@@ -131,6 +135,7 @@ def _print(res) -> None:
             yt.add_row(str(r["year"]), r["perspective"], fmt(r["net_savings_mean"]), fmt(r["cumulative_mean"]),
                        fmt(r["cumulative_p2.5"]), fmt(r["cumulative_p97.5"]), f"{r['p_paid_for_itself']:.2f}")
         con.print(yt)
+    _print_voi(con, res)
     tor = Table(title="Tornado: net savings as each input moves over its range (widest first)")
     for c in ("input", "low -> net", "high -> net", "width"):
         tor.add_column(c)
@@ -138,6 +143,13 @@ def _print(res) -> None:
         tor.add_row(r.input, f"{fmt(r.low_value)} -> {fmt(r.net_at_low)}", f"{fmt(r.high_value)} -> {fmt(r.net_at_high)}",
                     fmt(r.width))
     con.print(tor)
+    if len(res.sobol):
+        st = Table(title="Sobol indices of net savings (share of its variance; 95% CI half-width)")
+        for c in ("input", "first-order S1", "total ST"):
+            st.add_column(c)
+        for r in res.sobol.head(12).itertuples():
+            st.add_row(r.input, f"{r.S1:.2f} +- {r.S1_conf:.2f}", f"{r.ST:.2f} +- {r.ST_conf:.2f}")
+        con.print(st)
     rt = Table(title="In-care casework $/child-month needed for $2.22 saved per $1 (net cost; gross beside it)")
     for c in ("horizon (yr)", "program cost scale", "program $/family", "ratio (net)", "ratio (gross)",
               "casework $/month (net)", "casework $/month (gross)"):
@@ -147,3 +159,24 @@ def _print(res) -> None:
                    fmt(r.ratio_at_scenario_costs), fmt(r.ratio_gross_at_scenario_costs),
                    fmt(r.casework_per_child_month_for_target), fmt(r.casework_per_child_month_for_target_gross))
     con.print(rt)
+
+
+def _print_voi(con, res) -> None:
+    """EVPI and the EVPPI of each group, per family and for the scenario's cohort."""
+    from rich.table import Table
+
+    from start_sim.outputs.voi_words import voi_sentence
+
+    v = res.voi
+    if v is None:
+        return
+    t = Table(title="Value of information: expand START or not, on net savings (USD PV)")
+    for c in ("what is learnt", "inputs", "per family", f"all {v.families:,.0f} families", "share of EVPI"):
+        t.add_column(c)
+    t.add_row("everything (EVPI)", "-", fmt(v.evpi_per_family), fmt(v.evpi), "1.00")
+    for r in v.groups[v.groups["kind"] == "group"].itertuples():
+        share = "-" if r.share_of_evpi != r.share_of_evpi else f"{r.share_of_evpi:.2f}"
+        t.add_row(r.group, str(r.inputs) if r.inputs else "none drawn", fmt(r.evppi_per_family), fmt(r.evppi),
+                  share + (" (above EVPI: too few draws)" if r.above_evpi else ""))
+    con.print(t)
+    con.print(voi_sentence(v, res.scenario.name), highlight=False)

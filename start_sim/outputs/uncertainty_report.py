@@ -1,5 +1,5 @@
-"""The uncertainty report: the bottom line, the PSA, tornado and Morris figures and tables and the
-$2.22 table as one self-contained ``report.html`` in the package's one style, and the tornado
+"""The uncertainty report: the bottom line, the PSA, the value of information, tornado, Morris and
+Sobol figures and tables and the $2.22 table as one self-contained ``report.html`` in the package's one style, and the tornado
 figure as PNG."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from start_sim.outputs.formatting import fmt
 from start_sim.outputs.html import escape, figure_html, frame_table, notice, page, png_bytes, table
 from start_sim.outputs.labels import BCA, plain
 from start_sim.outputs.plots import money_axis, plt, style
+from start_sim.outputs.voi_words import voi_sentence
 
 TORNADO_COLUMNS = ("input", "kind", "low_value", "high_value", "net_at_low", "net_at_high", "width")
 TORNADO_LABELS = {"input": "input", "kind": "kind", "low_value": "low value", "high_value": "high value",
@@ -142,14 +143,50 @@ The range covers parameter uncertainty (effects and unit costs) and each draw's 
 {summary_html(s)}
 {figure_html("psa", psa_figure(res.draws), "Distribution over the draws; the red line is break-even.", named=False)}
 {by_year_html(res.by_year())}
+{voi_html(res)}
 <h2>Tornado: one-way sensitivity of net savings</h2>
 {figure_html("tornado", tornado, "Each input moved alone over its 2.5-97.5% range, the others at point values.")}
 {frame_table(res.tornado, TORNADO_COLUMNS, TORNADO_LABELS)}
 <h2>Morris elementary effects, net savings</h2>
 <p class=small>A screening of which inputs matter (SALib); posterior correlations are ignored here.</p>
 {morris}
+<h2>Sobol indices, net savings</h2>
+<p class=small>Share of the variance of net savings each input explains alone (first-order) and with all its
+interactions (total), with 95% confidence half-widths (SALib); same inputs and ranges as the Morris screening.</p>
+{sobol_html(res.sobol)}
 <h2>Which assumptions reproduce $2.22 per $1?</h2>
 <p class=small>In-care casework and administration cost per child-month (on top of the per diems) at which the present
 value of placement cost avoided / the program cost = 2.22, by years of care counted and program cost per family.</p>
 {frame_table(r, list(r.columns), RATIO_LABELS)}"""
     return page(f"Uncertainty: {res.scenario.name}", body)
+
+
+SOBOL_LABELS = {"input": "input", "S1": "first-order S1", "S1_conf": "S1 95% half-width", "ST": "total ST",
+                "ST_conf": "ST 95% half-width"}
+
+
+def sobol_html(sob: pd.DataFrame) -> str:
+    if not len(sob):
+        return notice("Sobol indices were not computed (--sobol-samples 0).")
+    return frame_table(sob, list(SOBOL_LABELS), SOBOL_LABELS)
+
+
+def voi_html(res: UncertaintyResult) -> str:
+    """EVPI and the EVPPI of each group in planners' words, then the table (groups, then single inputs)."""
+    v = res.voi
+    if v is None:
+        return ""
+    rows = [["everything (EVPI)", "-", fmt(v.evpi_per_family), fmt(v.evpi), "100%"]]
+    for r in v.groups.itertuples():
+        name = r.group if r.kind == "group" else f"{r.group} alone"
+        share = ("-" if r.share_of_evpi != r.share_of_evpi else
+                 f"{100 * r.share_of_evpi:.0f}% (above EVPI: too few draws)" if r.above_evpi else
+                 f"{100 * r.share_of_evpi:.0f}%")
+        rows.append([escape(name), str(r.inputs) if r.inputs else "none drawn", fmt(r.evppi_per_family),
+                     fmt(r.evppi), share])
+    return (f"<h2>Is a better evaluation worth paying for? Value of information</h2><p>{escape(voi_sentence(v, res.scenario.name))}</p>"
+            "<p class=small>Decision: expand START or not, on net savings. EVPI: the expected gain from deciding after "
+            "learning every uncertain input; EVPPI: from learning one group (regression method of Strong, Oakley "
+            "and Brennan 2014, from the PSA draws). Per family: divided by the mean families referred per draw.</p>"
+            + table(["what is learnt", "inputs", "per family, USD", f"all {v.families:,.0f} families, USD (PV)",
+                     "share of EVPI"], rows, numeric_from=2))

@@ -110,7 +110,7 @@ def write_calibration_folder(res: CalibrationResult, out: str | Path, scenario_s
 
 
 def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
-    """An uncertainty folder (psa, psa_by_year, summary, tornado, morris and ratio tables, tornado.png,
+    """An uncertainty folder (psa, psa_by_year, summary, tornado, morris, sobol, voi and ratio tables, tornado.png,
     report.html and ``manifest.json``), built aside and moved into place."""
     from start_sim.outputs.uncertainty_report import render_html, tornado_figure
 
@@ -120,6 +120,9 @@ def write_uncertainty(res: UncertaintyResult, out: str | Path) -> Path:
         res.summary().to_csv(tmp / "summary.csv", index=False)
         res.tornado.to_csv(tmp / "tornado.csv", index=False)
         res.morris.to_csv(tmp / "morris.csv", index=False)
+        res.sobol.to_csv(tmp / "sobol.csv", index=False)
+        if res.voi is not None:
+            res.voi.groups.assign(evpi=res.voi.evpi).to_csv(tmp / "voi.csv", index=False)
         res.ratio_table.to_csv(tmp / "ratio_2_22.csv", index=False)
         png = tornado_figure(res.tornado, res.point["net_savings"], tmp / "tornado.png")
         (tmp / "report.html").write_text(render_html(res, png), encoding="utf-8")
