@@ -51,6 +51,7 @@ from start_sim.analyses.staffing_estimate import (
     arrival_rate,
     mean_days_in_start,
     mentors_for,
+    post_availability,
     slots_for,
 )
 from start_sim.analyses.steady_state import AS_GIVEN, FIRST_YEAR, Window, maturity
@@ -234,8 +235,11 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     q = sum(r.extensions for r in pilot.reps) / checks if checks else 0.5
     mean_days = mean_days_in_start(scenario.program, q)
     n0, rho0 = analytic_dyads(scenario, county, tg, mean_days, floor)
-    window = {"maturity": maturity(mean_days, scenario.horizon_days, warmup_years), "first_year": FIRST_YEAR,
-              "as_given": AS_GIVEN}[basis]
+    if basis == "maturity":  # the warm-up for the queue at the analytic answer
+        c0 = slots_for(scenario, county, n0) * post_availability(scenario, county)
+        window = maturity(mean_days, county.launch_day, scenario.horizon_days, c0, lam * mean_days, warmup_years)
+    else:
+        window = FIRST_YEAR if basis == "first_year" else AS_GIVEN
     if window is not AS_GIVEN:
         ev = Evaluator(scenario, county_index, tg, replications, seed, executor, window=window)
     if progress:
