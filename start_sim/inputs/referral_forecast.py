@@ -43,7 +43,7 @@ class ReferralForecast(BaseModel):
     )
     cps_per_year: Distribution = Field(
         description="the county's CPS reports (or substantiations) a year, e.g. {dist = \"uniform\", low = 900, "
-        "high = 1100}; the county's own figure [required]"
+        "high = 1100}; the county's own figure, required"
     )
     annual_trend: Distribution = Field(
         Fixed(dist="fixed", value=1.0),
@@ -51,13 +51,13 @@ class ReferralForecast(BaseModel):
     )
     under6_share: Distribution = Field(
         Uniform(dist="uniform", low=0.35, high=0.55),
-        description="share of those reports with a child under 6 (START's age rule [PSC-START]); not in the "
+        description="share of those reports with a child under 6 (START's age rule [PSC-eligibility]); not in the "
         "evidence: a county should give its own [gap 5: assumption]",
     )
     substance_share: Distribution = Field(
         Uniform(dist="uniform", low=0.25, high=0.55),
         description="share of those with parental substance use as a primary safety risk; parental drug abuse in "
-        "36% of U.S. removals [AFCARS-2017-drugs], 53.5% for infants [NCSACW-under-1]; removals are the "
+        "36% of U.S. removals [ChildTrends-AFCARS-2017], 53.5% for infants [NCSACW-under-1]; removals are the "
         "severe end, so the range reaches lower [gap 5: assumption]",
     )
     acceptance_share: Distribution = Field(
