@@ -164,9 +164,12 @@ def size(sc: ss.Scenario, targets: list[str], cfg: Settings, progress: Callable[
 def sizing_table(sizing: Sizing, cfg: Settings) -> pd.DataFrame:
     """The answer per county as a planner reads it, posts' opening as a calendar date."""
     rows = []
+    first = {f.county: f.dyads for f in sizing.first_year}
     for c in sizing.counties:
         row = {"county": c.county, "dyads needed": c.dyads, "caseworkers": c.caseworkers, "mentors": c.mentors,
                "target met": c.reached, "P(meets target)": c.p_meets}
+        if c.county in first:
+            row["dyads in the first year"] = first[c.county]
         for t, (m, lo, hi) in zip(c.targets, c.levels, strict=True):
             row[f"{t.column} (mean)"] = m
             lo, hi = max(0.0, lo), min(1.0, hi)  # a share: the t-interval clipped to 0-1
