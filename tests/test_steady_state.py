@@ -151,3 +151,28 @@ def test_first_year_is_measured_from_launch_and_needs_no_more_than_maturity():
     mature = size_county(sc, 0, ["assigned_within_days=14@0.9"], replications=6, seed=SEED)
     assert first.window is FIRST_YEAR
     assert first.dyads <= mature.dyads, f"first year {first.dyads} dyads > at maturity {mature.dyads}"
+
+
+@pytest.mark.filterwarnings("ignore::start_sim.core.errors.ScenarioWarning")
+def test_initial_caseload_at_equilibrium_stays_level_like_m_g_infinity():
+    """Ample slots and an initial caseload of ``a = lambda E[S]`` families: with the equilibrium
+    residual (length-biased length, a uniform share served) an M/G/infinity caseload stays at
+    ``a`` on average at every later day; the old residual ``(1 - U) S`` would dip, its mean being
+    ``E[S] / 2`` instead of ``E[S^2] / (2 E[S])``."""
+    mean, sd, per_year = 426.0, 150.0, 100.0
+    a = per_year / DAYS_PER_YEAR * mean
+    sc = queue(1.0, 20, 13, years=2, dist={"dist": "lognormal", "mean": mean, "sd": sd})
+    sc = sc.with_changes({"counties.0.referrals_per_year": per_year, "counties.0.initial_caseload": round(a)})
+    open_at, residual = {100.0: [], 300.0: []}, []
+    for rep in range(30):
+        cases = CountyModel(sc, 0, county_families(sc, 0, SEED, rep), with_start=True).run()
+        assert all(x.service == "start" for x in cases if x.family.referral_day < 300), "ample slots: nobody diverted"
+        residual += [x.planned_close_day for x in cases if x.family.pre_existing]
+        for t, counts in open_at.items():
+            counts.append(sum(x.assigned_day <= t < x.closure_day for x in cases))
+    m_res, h_res = ci99(residual)
+    want = (mean**2 + sd**2) / (2 * mean)
+    assert abs(m_res - want) <= h_res, f"mean residual {m_res:.1f} +/- {h_res:.1f} days, equilibrium {want:.1f}"
+    for t, counts in open_at.items():
+        m, h = ci99(counts)
+        assert abs(m - round(a)) <= h, f"open cases on day {t:g}: {m:.1f} +/- {h:.1f}, expected {round(a)} throughout"
