@@ -67,6 +67,7 @@ def ci99(x: list[float]) -> tuple[float, float]:
     return float(a.mean()), float(stats.t.ppf(0.995, len(a) - 1) * a.std(ddof=1) / math.sqrt(len(a)))
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:program.caseload_cap")
 def test_warm_up_window_reaches_the_steady_state_that_a_run_from_empty_misses():
     """Load 0.9, 2 dyads x 5 slots, lognormal case lengths of mean 10 days (time scaled down so that
@@ -124,6 +125,7 @@ def erlang_dyads(lam: float, mean: float, cap: int, days: float, share: float) -
     return n
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::start_sim.core.errors.ScenarioWarning")
 @pytest.mark.parametrize("families_per_year", [90.0, 160.0])
 def test_sizing_at_maturity_matches_erlang_c_within_one_dyad(families_per_year):
