@@ -178,3 +178,24 @@ def test_initial_caseload_at_equilibrium_stays_level_like_m_g_infinity():
     for t, counts in open_at.items():
         m, h = ci99(counts)
         assert abs(m - round(a)) <= h, f"open cases on day {t:g}: {m:.1f} +/- {h:.1f}, expected {round(a)} throughout"
+
+
+def test_size_command_gives_an_answer_at_maturity_and_one_for_the_first_year(tmp_path, capsys):
+    from start_sim.cli import main as cli
+
+    path = tmp_path / "one.toml"
+    path.write_text('name = "one"\nhorizon_years = 2\n[[counties]]\nname = "A"\nreferrals_per_year = 25\n')
+    out = tmp_path / "sized"
+    assert cli(["size", str(path), "-t", "assigned_within_days=14@0.9", "-n", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "dyads needed at maturity" in text and "First year after launch" in text and "warm-up" in text
+    import pandas as pd
+
+    t = pd.read_csv(out / "staffing.csv")
+    assert t.loc[0, "measured"] == "at maturity" and t.loc[0, "warmup_days"] >= 2 * DAYS_PER_YEAR
+    assert t.loc[0, "dyads_first_year"] <= t.loc[0, "dyads_needed"] + 1
+    assert "First year after launch" in (out / "report.html").read_text()
+    assert cli(["size", str(path), "-t", "assigned_within_days=14@0.9", "-n", "2", "--from-launch",
+                "--no-first-year"]) == 0
+    text = capsys.readouterr().out
+    assert "from launch to the horizon" in text and "First year after launch" not in text

@@ -201,7 +201,7 @@ def print_first_year(sizing, out) -> None:
         needed = f"{c.dyads}" if c.reached else f">{c.dyads} (not met)"
         table.add_row(c.county, str(mature[c.county].dyads), needed, *(_pct(m) for m, _, _ in c.levels))
     out.print(table)
-    warm = {f"{c.window.warmup_days / 365.25:.1f}" for c in sizing.counties}
     if sizing.counties and sizing.counties[0].window.warmup_days > 0:
-        out.print(f"At maturity: families referred after a warm-up of {', '.join(sorted(warm))} years of START "
-                  "(caseloads fill up over the first years, so the first year's waits are shorter than later ones).")
+        warm = ", ".join(f"{c.county} {c.window.warmup_days / 365.25:.1f}" for c in sizing.counties)
+        out.print(f"At maturity: families referred after a warm-up of START (years: {warm}), over a window as long "
+                  "as the horizon; caseloads fill up over the first years, so the first year's waits are shorter.")
