@@ -140,3 +140,19 @@ def test_none_in_a_file_and_a_wrong_word_refused(tmp_path):
         load_scenario(path)
     text = str(err.value)
     assert "n.toml" in text and "max_wait_days" in text and "'unbounded'" in text and '"none"' in text, text
+
+
+def test_base_day_moves_each_replications_rate_by_its_own_trend():
+    """The sizing warm-up moves a forecast later through base_day: on day W each replication's
+    rate is its rate on day 0 before (the same draws, its own trend)."""
+    from start_sim.inputs.referral_forecast import shifted
+
+    sc = scenario()
+    c = sc.counties[0]
+    w = 3000.0
+    moved = sc.with_changes({"counties.0.referral_forecast": shifted(c.referral_forecast, w)}).counties[0]
+    for r in range(10):
+        (rate, g), (rate_m, g_m) = county_rate(c, 0, 11, r), county_rate(moved, 0, 11, r)
+        assert g_m == g
+        assert rate_m * (1 + g) ** (w / 365.25) == pytest.approx(rate, rel=1e-12)
+    assert moved.referrals_per_year * 1.02 ** (w / 365.25) == pytest.approx(c.referrals_per_year, rel=1e-12)

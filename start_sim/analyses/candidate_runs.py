@@ -25,6 +25,7 @@ from start_sim.core.stats import mean_ci
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.files import validate
+from start_sim.inputs.referral_forecast import shifted
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import county_families, gc_paused
@@ -40,9 +41,11 @@ def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_ye
     county = scenario.counties[county_index]
     if window.measure_days is not None:
         data["horizon_years"] = window.bounds(county.launch_day, scenario.horizon_days)[1] / DAYS_PER_YEAR
-        if county.referral_forecast is None and county.referral_growth_per_year != 0:
-            shift = (1 + county.referral_growth_per_year) ** (-window.warmup_days / DAYS_PER_YEAR)
-            c["referrals_per_year"] = county.referrals_per_year * shift
+        if county.referral_forecast is not None:
+            c["referral_forecast"] = shifted(county.referral_forecast, window.warmup_days)
+        elif county.referral_growth_per_year != 0:
+            years = window.warmup_days / DAYS_PER_YEAR
+            c["referrals_per_year"] = county.referrals_per_year * (1 + county.referral_growth_per_year) ** (-years)
     c["dyads"] = dyads
     c["mentors"] = mentors_for(county, dyads)
     c["hiring"] = []

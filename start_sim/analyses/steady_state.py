@@ -9,8 +9,8 @@ about 17 days at steady state). The search therefore measures two windows:
 * **at maturity** (the default answer): the county runs a warm-up of ``warmup_days`` after its
   launch, then its families referred in a window as long as the scenario's horizon are
   measured. The referral rate is shifted back by the warm-up where referrals grow, so that the
-  window sees the horizon's own rates (a county with a ``referral_forecast`` keeps its
-  forecast's rate, unshifted).
+  window sees the horizon's own rates (a ``referral_forecast`` is moved by the warm-up through its
+  ``base_day``, so each replication's own trend shifts its own rate).
 * **first year after launch**: families referred in the county's first 365.25 days, from the
   scenario's own starting state (empty, or its initial caseload).
 

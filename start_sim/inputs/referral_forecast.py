@@ -11,7 +11,8 @@ referrals a year are the product
 with mean ``prod E[X_i]`` and variance ``prod (E[X_i]^2 + Var X_i) - prod E[X_i]^2``. The
 rate changes by ``annual_trend`` a year (a multiplier: 1.03 = +3% a year), continuously in
 time as ``referral_growth_per_year`` does. A county with a forecast gets ``referrals_per_year``
-(the mean) and ``referral_growth_per_year`` (the mean trend - 1) from it; with
+(the mean, moved from ``base_day`` to day 0 by the mean trend) and
+``referral_growth_per_year`` (the mean trend - 1) from it; with
 ``uncertainty = true`` each replication draws its own rate and trend
 (:func:`start_sim.sim.referrals.county_rate`, stream ``referral_forecast``).
 """
@@ -24,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs import bounds as B
 from start_sim.inputs.distributions import Distribution, Fixed, Uniform
 
@@ -64,6 +66,11 @@ class ReferralForecast(BaseModel):
         Uniform(dist="uniform", low=0.6, high=0.9),
         description="share of eligible families who accept START (voluntary); not published [gap 5: assumption]",
     )
+    base_day: float = Field(
+        0.0, ge=-B.MAX_BASE_DAYS, le=B.MAX_BASE_DAYS,
+        description="day of the run the CPS counts describe (0: day 0; -365: counts of the year before the run); "
+        "the trend runs from there",
+    )
     uncertainty: bool = Field(
         False, description="true: each replication draws its own rate and trend from these distributions; false: "
         "every replication uses the mean rate and the mean trend"
@@ -102,18 +109,25 @@ class ReferralForecast(BaseModel):
         return max(0.0, second - self.mean_per_year**2)
 
     @property
+    def mean_on_day_0(self) -> float:
+        """``referrals_per_year`` of the mean run: the mean rate, moved from ``base_day`` to day 0 by the mean trend."""
+        return self.mean_per_year * self.annual_trend.mean ** (-self.base_day / DAYS_PER_YEAR)
+
+    @property
     def mean_growth(self) -> float:
         """``referral_growth_per_year`` of the mean run: the mean trend - 1."""
         return self.annual_trend.mean - 1.0
 
     def draw(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rates a year and growths a year from uniforms ``u`` of shape (..., 5): one column
-        per factor in :data:`FACTORS` order, then the trend."""
+        """Rates a year on day 0 and growths a year from uniforms ``u`` of shape (..., 5): one
+        column per factor in :data:`FACTORS` order, then the trend (each draw's own trend moves
+        its rate from ``base_day`` to day 0)."""
         u = np.asarray(u, dtype=float)
         rate = np.ones(u.shape[:-1])
         for j, k in enumerate(FACTORS):
             rate = rate * getattr(self, k).ppf_array(u[..., j])
-        return rate, self.annual_trend.ppf_array(u[..., len(FACTORS)]) - 1.0
+        trend = self.annual_trend.ppf_array(u[..., len(FACTORS)])
+        return rate * trend ** (-self.base_day / DAYS_PER_YEAR), trend - 1.0
 
 
 DRAWS = len(FACTORS) + 1
@@ -158,7 +172,7 @@ def fill_from_forecast(data: Any) -> Any:
         fc = raw if isinstance(raw, ReferralForecast) else ReferralForecast.model_validate(raw)
     except ValidationError:  # the field's own validation reports it, with its path
         return {**data, "referrals_per_year": 0.0}
-    return {**data, "referrals_per_year": fc.mean_per_year, "referral_growth_per_year": fc.mean_growth}
+    return {**data, "referrals_per_year": fc.mean_on_day_0, "referral_growth_per_year": fc.mean_growth}
 
 
 def without_derived(county: Any, dumped: dict[str, Any]) -> dict[str, Any]:
@@ -167,3 +181,10 @@ def without_derived(county: Any, dumped: dict[str, Any]) -> dict[str, Any]:
     if getattr(county, "referral_forecast", None) is None:
         return dumped
     return {k: v for k, v in dumped.items() if k not in ("referrals_per_year", "referral_growth_per_year")}
+
+
+
+def shifted(fc: ReferralForecast, days: float) -> dict[str, Any]:
+    """The forecast (as data) moved ``days`` later: every replication's rate on day ``t + days``
+    is then its rate on day ``t`` before (its own trend, drawn as before, moves it)."""
+    return {**fc.model_dump(mode="json", by_alias=True), "base_day": fc.base_day + days}
