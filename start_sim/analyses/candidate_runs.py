@@ -6,7 +6,9 @@ families with the same draws. Only the START arm's event run is simulated
 and the run-out is cut to at most one year. Counties do not share staff or families in the
 model, so each county is simulated alone, in a scenario holding just that county with ``n``
 dyads from its launch day and no later hiring steps (turnover, hiring lag and training of the
-scenario's workforce still apply to leavers' replacements).
+scenario's workforce still apply to leavers' replacements). Capacity is measured over a
+:class:`~start_sim.analyses.steady_state.Window`: at maturity after a warm-up, in the first year
+after launch, or (``AS_GIVEN``) from launch to the horizon.
 """
 
 from __future__ import annotations
@@ -18,21 +20,33 @@ import numpy as np
 
 from start_sim.analyses.service_targets import ServiceTarget
 from start_sim.analyses.staffing_estimate import mentors_for
+from start_sim.analyses.steady_state import AS_GIVEN, Window
 from start_sim.core.stats import mean_ci
+from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.files import validate
+from start_sim.inputs.referral_forecast import shifted
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.case import dyad_span
 from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import county_families, gc_paused
 
 
-def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_years: float | None = None) -> Scenario:
+def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_years: float | None = None,
+                    window: Window = AS_GIVEN) -> Scenario:
     """A scenario holding county ``county_index`` alone, with ``dyads`` caseworkers from its
-    launch (mentors at the county's ratio) and no later hiring steps."""
+    launch (mentors at the county's ratio) and no later hiring steps; its horizon ends with the
+    measurement ``window``, and a growing referral rate is shifted back by the window's warm-up."""
     data = scenario.to_dict()
     c = dict(data["counties"][county_index])
     county = scenario.counties[county_index]
+    if window.measure_days is not None:
+        data["horizon_years"] = window.bounds(county.launch_day, scenario.horizon_days)[1] / DAYS_PER_YEAR
+        if county.referral_forecast is not None:
+            c["referral_forecast"] = shifted(county.referral_forecast, window.warmup_days)
+        elif county.referral_growth_per_year != 0:
+            years = window.warmup_days / DAYS_PER_YEAR
+            c["referrals_per_year"] = county.referrals_per_year * (1 + county.referral_growth_per_year) ** (-years)
     c["dyads"] = dyads
     c["mentors"] = mentors_for(county, dyads)
     c["hiring"] = []
@@ -54,10 +68,12 @@ class RepLevels:
     checks: int
 
 
-def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTarget, ...]) -> RepLevels:
-    """One replication of the one-county scenario ``sc``: the START arm's event run only."""
+def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTarget, ...],
+            window: Window = AS_GIVEN) -> RepLevels:
+    """One replication of the one-county scenario ``sc``: the START arm's event run only,
+    measured over ``window`` (families referred in it; utilisation over it)."""
     county = sc.counties[0]
-    H, L = sc.horizon_days, county.launch_day
+    L, H = window.bounds(county.launch_day, sc.horizon_days)
     with gc_paused():
         fams = county_families(sc, 0, seed, replication)
         model = CountyModel(sc, 0, fams, with_start=True, seed=seed, replication=replication)
@@ -135,15 +151,16 @@ class Evaluator:
     """Runs candidates of one county on the same seed and replications (cached by dyads)."""
 
     def __init__(self, scenario: Scenario, county_index: int, targets: tuple[ServiceTarget, ...], replications: int,
-                 seed: int, executor: Executor | None = None, runout_years: float | None = None):
-        self.scenario, self.k, self.targets = scenario, county_index, targets
+                 seed: int, executor: Executor | None = None, runout_years: float | None = None,
+                 window: Window = AS_GIVEN):
+        self.scenario, self.k, self.targets, self.window = scenario, county_index, targets, window
         self.replications, self.seed, self.ex = replications, seed, executor
         self.runout = min(scenario.runout_years, 1.0) if runout_years is None else runout_years
         self.cache: dict[int, Evaluation] = {}
 
     def scenario_for(self, dyads: int) -> Scenario:
         """The one-county scenario with ``dyads`` caseworkers."""
-        return county_scenario(self.scenario, self.k, dyads, self.runout)
+        return county_scenario(self.scenario, self.k, dyads, self.runout, self.window)
 
     def __call__(self, dyads: int, replications: int | None = None) -> Evaluation:
         """Every replication of ``dyads``; a pilot with its own ``replications`` is not cached."""
@@ -152,8 +169,8 @@ class Evaluator:
             return self.cache[dyads]
         sc = self.scenario_for(dyads)
         done: dict[int, RepLevels] = {}
-        items = [(f"start-sim-size-{self.k}-{dyads}-{self.seed}-{i}", (sc, self.seed, i, self.targets))
-                 for i in range(reps)]
+        items = [(f"start-sim-size-{self.k}-{dyads}-{self.seed}-{i}-{self.window.label}",
+                  (sc, self.seed, i, self.targets, self.window)) for i in range(reps)]
         if self.ex is None:
             for _, args in items:
                 r = _levels(*args)

@@ -15,6 +15,12 @@ and ``diverted_share<=0.05`` (:mod:`start_sim.analyses.service_targets`).
    the smallest ``n`` whose *mean* service level over the replications meets every target,
    while ``n - 1`` does not.
 
+**Two answers** (:mod:`start_sim.analyses.steady_state`): *at maturity*, the service levels of the
+families referred after a warm-up (the default answer: a START case lasts over a year, so the
+first years' waits are shorter than the waits the county settles at), and the *first year
+after launch*, measured from the scenario's starting state. ``steady_state=False`` measures
+from launch to the horizon instead (the search before issue 12).
+
 Mentors keep the county's ratio to caseworkers. A county with pre-existing open cases cannot
 have fewer slots than those cases: that floor is reported.
 
@@ -45,8 +51,10 @@ from start_sim.analyses.staffing_estimate import (
     arrival_rate,
     mean_days_in_start,
     mentors_for,
+    post_availability,
     slots_for,
 )
+from start_sim.analyses.steady_state import AS_GIVEN, FIRST_YEAR, Window, maturity
 from start_sim.core.dotted import show
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
@@ -120,6 +128,7 @@ class CountySizing:
     mentors_in_scenario: int = 0
     running: bool = False  # the county already runs START (pre-existing cases on day 0)
     tried: dict[int, bool] = field(default_factory=dict)
+    window: Window = AS_GIVEN  # where the service levels were measured
 
     def note(self) -> str:
         """The hiring schedule implied, in one sentence."""
@@ -151,6 +160,7 @@ class Sizing:
     counties: list[CountySizing]
     skipped: list[str] = field(default_factory=list)  # counties not sized, or what was left out of them
     confidence: float | None = None  # the share of replications asked to meet the targets (None: the mean)
+    first_year: list[CountySizing] = field(default_factory=list)  # the same search in the first year after launch
 
     def table(self) -> pd.DataFrame:
         """One row per county: the answer, its service levels with 95% CI, cost and hiring dates."""
@@ -172,8 +182,17 @@ class Sizing:
                 "hiring_lead_days": c.hiring_lead_days, "open_posts_day": c.open_posts_day,
                 "eligible_per_year": c.arrival_per_year, "mean_days_in_start": c.mean_days_in_start,
                 "extend_probability": c.extend_probability, "floor_dyads": c.floor,
+                "measured": c.window.label, "warmup_days": c.window.warmup_days,
             })
             rows.append(row)
+        first = {c.county: c for c in self.first_year}
+        for row in rows:
+            f = first.get(row["county"])
+            if f is not None:
+                row["dyads_first_year"] = f.dyads
+                row["target_met_first_year"] = f.reached
+                for t, (m, _, _) in zip(f.targets, f.levels, strict=True):
+                    row[f"{t.column}_first_year"] = m
         return pd.DataFrame(rows)
 
 
@@ -195,8 +214,13 @@ def _floor(scenario: Scenario, county: County) -> int:
 
 def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | ServiceTarget], replications: int = 20,
                 seed: int = 1, executor: Executor | None = None,
-                progress: Progress | None = None, confidence: float | None = None) -> CountySizing:
-    """The staffing search for one county (see the module docstring)."""
+                progress: Progress | None = None, confidence: float | None = None,
+                basis: str = "maturity", warmup_years: float | None = None) -> CountySizing:
+    """The staffing search for one county (see the module docstring), measured ``basis``:
+    ``"maturity"`` (after a warm-up of ``warmup_years``, default the rule of
+    :func:`~start_sim.analyses.steady_state.maturity`), ``"first_year"`` or ``"as_given"``."""
+    if basis not in ("maturity", "first_year", "as_given"):
+        raise ValueError(f"basis = {basis!r}: allowed 'maturity', 'first_year', 'as_given'")
     tg = tuple(parse_target(t) for t in targets)
     county = scenario.counties[county_index]
     ev = Evaluator(scenario, county_index, tg, replications, seed, executor)
@@ -211,8 +235,15 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     q = sum(r.extensions for r in pilot.reps) / checks if checks else 0.5
     mean_days = mean_days_in_start(scenario.program, q)
     n0, rho0 = analytic_dyads(scenario, county, tg, mean_days, floor)
+    if basis == "maturity":  # the warm-up for the queue at the analytic answer
+        c0 = slots_for(scenario, county, n0) * post_availability(scenario, county)
+        window = maturity(mean_days, county.launch_day, scenario.horizon_days, c0, lam * mean_days, warmup_years)
+    else:
+        window = FIRST_YEAR if basis == "first_year" else AS_GIVEN
+    if window is not AS_GIVEN:
+        ev = Evaluator(scenario, county_index, tg, replications, seed, executor, window=window)
     if progress:
-        progress(f"{county.name}: analytic estimate {n0} dyads")
+        progress(f"{county.name} ({window.label}): analytic estimate {n0} dyads")
     n = n0
     if meets(ev(n), confidence):
         while n - 1 >= floor and meets(ev(n - 1), confidence):
@@ -222,7 +253,7 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
         while not meets(ev(n), confidence) and n < limit:
             n += 1
     if progress:
-        progress(f"{county.name}: {n} dyads")
+        progress(f"{county.name} ({window.label}): {n} dyads")
     best = ev(n)
     below = [ev(n - 1).mean(i) for i in range(len(tg))] if n - 1 >= floor else None
     wf = scenario.workforce_of(county)
@@ -236,13 +267,14 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
         hiring_lead_days=lead, open_posts_day=county.launch_day - lead, arrival_per_year=lam * DAYS_PER_YEAR,
         mean_days_in_start=mean_days, extend_probability=q,
         mentors_in_scenario=county.mentor_count, running=bool(county.initial_caseload or county.initial_waitlist) and county.dyads > 0,
-        tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())},
+        tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())}, window=window,
     )
 
 
 def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[str | ServiceTarget], replications: int = 20,
                   seed: int = 1, workers: int = 1, scheduler: str | None = None,
-                  progress: Progress | None = None, confidence: float | None = None) -> Sizing:
+                  progress: Progress | None = None, confidence: float | None = None,
+                  steady_state: bool = True, first_year: bool = True, warmup_years: float | None = None) -> Sizing:
     """Per county, the smallest number of dyads meeting every target (all must hold), with
     the service level's 95% CI and the share of replications meeting the targets.
 
@@ -250,6 +282,10 @@ def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[st
     "diverted_share<=0.05"]``. Every candidate uses the same ``seed`` and replications
     (common random numbers). ``workers`` > 1 runs replications on a local Dask cluster.
     ``confidence`` (e.g. 0.8): also require that share of replications to meet every target.
+    ``steady_state`` (default): the answer at maturity, after a warm-up of ``warmup_years``
+    (default: :func:`~start_sim.analyses.steady_state.maturity`'s rule); False: measured from
+    launch to the horizon. ``first_year``: also the answer for the first year after launch
+    (``Sizing.first_year``).
     A malformed target raises ``ValueError``; a county's scenario that does not validate,
     :class:`~start_sim.core.errors.ScenarioError`."""
     if isinstance(targets, (str, ServiceTarget)):
@@ -259,7 +295,8 @@ def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[st
         raise ValueError(f"give at least one target; the syntax is {TARGET_SYNTAX}")
     if replications < 1:
         raise ValueError("replications must be at least 1")
-    out, skipped = [], []
+    out, first, skipped = [], [], []
+    basis = "maturity" if steady_state else "as_given"
     with Executor(workers, scheduler) as ex:
         use = ex if ex.uses_dask(replications) else None
         for k, county in enumerate(scenario.counties):
@@ -269,5 +306,9 @@ def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[st
             if county.hiring:
                 skipped.append(f"{county.name}: its hiring steps were left out; the count is a constant headcount "
                                "from launch")
-            out.append(size_county(scenario, k, tg, replications, seed, use, progress, confidence))
-    return Sizing(scenario, tg, replications, seed, out, skipped, confidence)
+            out.append(size_county(scenario, k, tg, replications, seed, use, progress, confidence, basis,
+                                   warmup_years))
+            if first_year:
+                first.append(size_county(scenario, k, tg, replications, seed, use, progress, confidence,
+                                         "first_year"))
+    return Sizing(scenario, tg, replications, seed, out, skipped, confidence, first)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from start_sim.core.dotted import toml_inline
+from start_sim.inputs.none_word import NONE_WORD
 from start_sim.inputs.schema import Scenario
 
 
@@ -20,10 +21,8 @@ def scenario_data(scenario: Scenario) -> dict[str, Any]:
 def _pairs(table: dict[str, Any]) -> list[str]:
     lines = []
     for k, v in table.items():
-        if v is None:  # TOML has no "none": a value set to none in Python cannot be written
-            lines.append(f"# {k} = none (cannot be written in a TOML file; the default applies when read back)")
-        else:
-            lines.append(f"{k} = {toml_inline(v)}")
+        # TOML has no null: a value set to None is written as the schema's word for it, "none"
+        lines.append(f'{k} = "{NONE_WORD}"' if v is None else f"{k} = {toml_inline(v)}")
     return lines
 
 

@@ -155,18 +155,22 @@ def date_of(cfg: Settings, day: float) -> dt.date:
     return cfg.day0 + dt.timedelta(days=round(day))
 
 
-def size(sc: ss.Scenario, targets: list[str], cfg: Settings, progress: Callable[[str], None] | None = None) -> Sizing:
+def size(sc: ss.Scenario, targets: list[str], cfg: Settings, progress: Callable[[str], None] | None = None,
+         first_year: bool = True) -> Sizing:
     with outside_the_page_script():
         return ss.size_staffing(sc, targets, replications=cfg.replications, seed=cfg.seed, workers=cfg.workers,
-                                progress=progress)
+                                progress=progress, first_year=first_year)
 
 
 def sizing_table(sizing: Sizing, cfg: Settings) -> pd.DataFrame:
     """The answer per county as a planner reads it, posts' opening as a calendar date."""
     rows = []
+    first = {f.county: f.dyads for f in sizing.first_year}
     for c in sizing.counties:
         row = {"county": c.county, "dyads needed": c.dyads, "caseworkers": c.caseworkers, "mentors": c.mentors,
                "target met": c.reached, "P(meets target)": c.p_meets}
+        if c.county in first:
+            row["dyads in the first year"] = first[c.county]
         for t, (m, lo, hi) in zip(c.targets, c.levels, strict=True):
             row[f"{t.column} (mean)"] = m
             lo, hi = max(0.0, lo), min(1.0, hi)  # a share: the t-interval clipped to 0-1
@@ -190,10 +194,10 @@ def phased_plan(sc: ss.Scenario, county: int, growth: float, targets: list[str],
         refs = c.referrals_per_year * (1 + growth) ** k
         one = sc.with_changes({"counties": [{**c.model_dump(mode="json", exclude_defaults=True),
                                              "referrals_per_year": refs, "referral_growth_per_year": 0.0,
-                                             "hiring": []}]})
+                                             "referral_forecast": None, "hiring": []}]})
         if progress:
             progress(f"year {k + 1} of {years}: {refs:.0f} referrals a year")
-        cs = size(one, targets, cfg).counties[0]
+        cs = size(one, targets, cfg, first_year=False).counties[0]
         need = max(have, cs.dyads)
         launch = date_of(cfg, c.launch_day)
         starts = launch.replace(year=launch.year + k) if (launch.month, launch.day) != (2, 29) else launch + dt.timedelta(days=round(DAYS_PER_YEAR * k))

@@ -10,7 +10,7 @@ import warnings
 
 from start_sim.core.version import __version__
 
-COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "discover", "size", "new-county", "app")
+COMMANDS = ("run", "compare", "report", "calibrate", "uncertainty", "discover", "size", "referrals", "new-county", "app")
 """Subcommands in the order ``--help`` lists them; each is ``start_sim.cli.<name>``."""
 
 

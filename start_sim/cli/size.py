@@ -8,7 +8,10 @@ Targets (give --target once or more; all must hold):
   diverted_share<=SHARE             at most SHARE of them go to usual services because no slot
                                     opened in time (e.g. diverted_share<=0.05)
 
-A share may be written 0.9 or 90%. Each county is sized alone: an analytic estimate
+A share may be written 0.9 or 90%. Two answers: "at maturity" (the main table), the service
+levels of families referred after a warm-up (by default 4 mean case lengths, at least 2
+years), in a window as long as the horizon; and "first year after launch", the families
+referred in the county's first year from the scenario's starting state. Each county is sized alone: an analytic estimate
 (Little's law and Erlang C, or Erlang B for waitlist_policy = "divert") is confirmed by
 simulation on common random numbers (the same families for every candidate count), stepping
 down or up to the smallest count whose mean service level over the replications meets every
@@ -25,7 +28,18 @@ import warnings
 from contextlib import nullcontext
 from pathlib import Path
 
-from start_sim.cli.common import check_size, console, fail, fmt, output_folder, positive_int, seed, share, workers
+from start_sim.cli.common import (
+    check_size,
+    console,
+    fail,
+    fmt,
+    number,
+    output_folder,
+    positive_int,
+    seed,
+    share,
+    workers,
+)
 
 HELP = "staffing search: the fewest dyads per county meeting a service target, with its uncertainty"
 
@@ -49,6 +63,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="use the scenario's staffing dynamics as given; by default a scenario that sets no turnover "
                         "or hiring lag is sized with caseworker turnover 0.3 a year [Casey-turnover], mentor turnover "
                         "0.2 and a gamma hiring lag of mean 60, sd 20 days [assumptions]")
+    p.add_argument("--warmup-years", type=number(0, 40, "3"), default=None, metavar="YEARS",
+                   help="warm-up before the at-maturity window (default: 4 mean times in START, at least 2 years)")
+    p.add_argument("--from-launch", action="store_true",
+                   help="measure the main answer from launch to the horizon (no warm-up), as before issue 12")
+    p.add_argument("--no-first-year", action="store_true", help="leave out the first-year-after-launch answer")
     p.add_argument("--county", action="append", default=None, metavar="NAME",
                    help="size only this county (repeatable; default: every county)")
     p.add_argument("--out", "-o", default=None,
@@ -94,7 +113,9 @@ def main(args: argparse.Namespace) -> int:
     with output_folder(out, "size") if out is not None else nullcontext():
         try:
             sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
-                                   workers=args.workers, confidence=args.confidence)
+                                   workers=args.workers, confidence=args.confidence,
+                                   steady_state=not args.from_launch, first_year=not args.no_first_year,
+                                   warmup_years=args.warmup_years)
         except KeyboardInterrupt:
             return fail("interrupted; nothing written", 130)
         print_sizing(sizing)
@@ -119,7 +140,8 @@ def print_sizing(sizing) -> None:
     goal = "; ".join(t.text for t in sizing.targets)
     if sizing.confidence is not None:
         goal += f" in at least {sizing.confidence:.0%} of replications"
-    table = Table(title=f"{sizing.scenario.name}: dyads needed for {goal} "
+    measured = sizing.counties[0].window.label if sizing.counties else ""
+    table = Table(title=f"{sizing.scenario.name}: dyads needed {measured} for {goal} "
                         f"({sizing.replications} replications, seed {sizing.seed})")
     for col, just in (("county", "left"), ("dyads", "right"), ("case-\nworkers", "right"),
                       ("mentors", "right"), ("utili-\nsation", "right")):
@@ -140,6 +162,8 @@ def print_sizing(sizing) -> None:
                       str(sum(c.caseworkers for c in sizing.counties)), str(sum(c.mentors for c in sizing.counties)),
                       "", *[""] * len(sizing.targets), "", f"${fmt(sum(c.annual_cost for c in sizing.counties))}", "")
     out.print(table)
+    if sizing.first_year:
+        print_first_year(sizing, out)
     out.print("[bold]Hiring schedule[/bold] (posts open hiring lag + training before families are taken):")
     for c in sizing.counties:
         out.print(f"  - {c.note()}")
@@ -156,5 +180,28 @@ def print_sizing(sizing) -> None:
                       + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
     for s in sizing.skipped:
         out.print(f"  - note: {s}")
-    out.print("Service levels count families referred after launch within the horizon; the same random numbers "
-                  "for every count. Staff cost: salary + fringe with supervision and overhead, per year.")
+    window = sizing.counties[0].window.label if sizing.counties else "from launch to the horizon"
+    out.print(f"Service levels count the families referred {window} (eligible, after the county's launch); the "
+              "same random numbers for every count. Staff cost: salary + fringe with supervision and overhead, per "
+              "year.")
+
+
+def print_first_year(sizing, out) -> None:
+    """The same search in the first year after launch, beside the answer at maturity."""
+    from rich.table import Table
+
+    table = Table(title="First year after launch: the same targets for the families referred in the county's first "
+                        "year (from the scenario's starting state)")
+    for col in ("county", "dyads\nat maturity", "dyads\nfirst year"):
+        table.add_column(col, justify="left" if col == "county" else "right")
+    for t in sizing.targets:
+        table.add_column(f"{t.label}\nfirst year, mean", justify="right")
+    mature = {c.county: c for c in sizing.counties}
+    for c in sizing.first_year:
+        needed = f"{c.dyads}" if c.reached else f">{c.dyads} (not met)"
+        table.add_row(c.county, str(mature[c.county].dyads), needed, *(_pct(m) for m, _, _ in c.levels))
+    out.print(table)
+    if sizing.counties and sizing.counties[0].window.warmup_days > 0:
+        warm = ", ".join(f"{c.county} {c.window.warmup_days / 365.25:.1f}" for c in sizing.counties)
+        out.print(f"At maturity: families referred after a warm-up of START (years: {warm}), over a window as long "
+                  "as the horizon; caseloads fill up over the first years, so the first year's waits are shorter.")

@@ -16,6 +16,9 @@ REFERRALS_REASON = (
 MAX_GROWTH_PER_YEAR = 1.0
 GROWTH_REASON = "at most 1 (doubling every year); faster growth is not a referral trend"
 
+MAX_BASE_DAYS = 50 * 365.25
+"""Furthest day (either way) a referral forecast's CPS counts may describe: the longest run."""
+
 MAX_WAITLIST = MAX_REFERRALS_PER_YEAR
 WAITLIST_REASON = "at most 250,000: a waitlist larger than the largest county's referrals in a year"
 

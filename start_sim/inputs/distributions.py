@@ -18,12 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
 from start_sim.inputs.bounds import CV_REASON, DAYS_REASON, MAX_CV, MAX_DAYS
+from start_sim.inputs.none_word import none_words
 
 
 class _Dist(BaseModel):
     """Base of the distribution tables: unknown keys rejected, frozen, finite numbers only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_word(cls, data: Any) -> Any:
+        """``"none"`` in a file is None in every field that allows it (TOML has no null)."""
+        return none_words(cls.model_fields, data)
 
     def ppf(self, u: float) -> float:  # pragma: no cover - interface
         raise NotImplementedError

@@ -92,7 +92,7 @@ class Treatment(Strict):
         120.0,
         ge=0,
         description="a parent queueing longer for a treatment place stops waiting (spontaneous recovery applies from "
-        "then); none = waits for ever [assumption; ~30% wait over a month, AHRQ-NTIES]",
+        "then); \"none\" (in quotes) = no limit, waits for ever [assumption; ~30% wait over a month, AHRQ-NTIES]",
     )
     uptake_start: Probability = Field(0.85, description="START without a mentor: share entering treatment [assumption]")
     moud_share_opioids: Probability = Field(

@@ -181,7 +181,7 @@ def allowed_of(info: FieldInfo) -> str:
     """The allowed values in words, from the field's type and constraints."""
     ann = _unwrap(info.annotation)
     b = _bounds(info)
-    none = "; or none" if _optional(info.annotation) else ""
+    none = '; or "none" (in quotes)' if _optional(info.annotation) else ""
     if typing.get_origin(ann) is Literal:
         return "one of " + ", ".join(toml_text(a) for a in typing.get_args(ann)) + none
     if ann is bool:

@@ -7,12 +7,14 @@ says *assumption*. Upper limits come from :mod:`start_sim.inputs.bounds`, each w
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from start_sim.inputs import bounds as B
 from start_sim.inputs.distributions import Distribution, Fixed, Lognormal, Uniform
+from start_sim.inputs.none_word import none_words
+from start_sim.inputs.referral_forecast import ReferralForecast, fill_from_forecast, without_derived
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 RatePerYear = Annotated[float, Field(ge=0.0)]
@@ -26,6 +28,12 @@ class Strict(BaseModel):
     """Base for all scenario tables: unknown keys are errors, values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _none_word(cls, data: Any) -> Any:
+        """``"none"`` in a file is None in every field that allows it (TOML has no null)."""
+        return none_words(cls.model_fields, data)
 
 
 class ByModality(Strict):
@@ -130,7 +138,7 @@ class County(Strict):
     )
     mentors: int | None = Field(
         None, ge=0, le=B.MAX_DYADS,
-        description=f"mentors in post (at most one per caseworker); none = one per caseworker; {B.DYADS_REASON}",
+        description=f"mentors in post (at most one per caseworker); \"none\" (in quotes) = one per caseworker; {B.DYADS_REASON}",
     )
     launch_day: float = Field(0.0, ge=0, description="day the county starts START (before it: usual services)")
     initial_caseload: int = Field(0, ge=0, description="families already open in START on day 0 (tagged pre-existing)")
@@ -161,6 +169,19 @@ class County(Strict):
         1.0, description="site multiplier on the treatment uptake shares (capped at 1), both arms "
         "[assumption: set per site]"
     )
+    referral_forecast: ReferralForecast | None = Field(
+        None, description="eligible referrals from the county's CPS counts, with uncertainty (then leave out "
+        "referrals_per_year and referral_growth_per_year: they come from the forecast); `start-sim referrals` shows it"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _forecast(cls, data: Any) -> Any:
+        return fill_from_forecast(data)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        return without_derived(self, handler(self))
 
     @property
     def mentor_count(self) -> int:
@@ -179,7 +200,7 @@ class Program(Strict):
         description="'waitlist': wait up to max_wait_days for a slot; 'divert': usual services at once if no slot",
     )
     max_wait_days: float | None = Field(
-        30.0, ge=0, description="longest wait before usual services instead; none = unbounded [assumption]"
+        30.0, ge=0, description="longest wait before usual services instead; \"none\" (in quotes) = no limit [assumption]"
     )
     service_days: Distribution = Field(
         Lognormal(dist="lognormal", mean=426, sd=150),

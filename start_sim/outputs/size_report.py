@@ -40,6 +40,11 @@ def render(sizing: Sizing, manifest: dict) -> str:
              *(_level(*lv) for lv in c.levels), share(c.p_meets), share(c.utilisation), money(c.annual_cost)]
             for c in sizing.counties]
     skipped = ("<p><b>Not sized:</b> " + escape("; ".join(sizing.skipped)) + "</p>") if sizing.skipped else ""
+    measured = sizing.counties[0].window if sizing.counties else None
+    where = ""
+    if measured is not None and measured.warmup_days > 0:
+        where = (f" Measured <b>at maturity</b>: families referred after a warm-up of "
+                 f"{measured.warmup_days / 365.25:.1f} years of START, over a window as long as the horizon.")
     body = (f"<h1>Staffing: {escape(sizing.scenario.name)}</h1>"
             f"<p class=meta>Targets: {escape('; '.join(words))}. {sizing.replications} replications per "
             f"staffing level, seed {sizing.seed}; the table is <code>staffing.csv</code>.</p>"
@@ -47,12 +52,25 @@ def render(sizing: Sizing, manifest: dict) -> str:
             + "<h2>Dyads needed, county by county</h2><p class=small>Service levels: mean over replications "
             "[95% confidence interval; simulation noise only; see the uncertainty analysis for parameter "
             "uncertainty]. Staff cost: salary, fringe and overhead of the posts, USD a year.</p>"
-            + table(head, rows) + skipped
+            + f"<p class=small>{where}</p>" + table(head, rows) + skipped + _first_year(sizing)
             + "<h2>Hiring schedule</h2><ul>" + "".join(f"<li>{escape(c.note())}</li>" for c in sizing.counties)
             + "</ul>" + inputs_html(sizing.scenario)
             + "<h2>Manifest</h2><details><summary>manifest.json</summary>"
             f"<pre>{escape(json.dumps(manifest, indent=2))}</pre></details>")
     return page(f"Staffing: {sizing.scenario.name}", body)
+
+
+def _first_year(sizing: Sizing) -> str:
+    """The first year after launch beside the answer at maturity (empty if not searched)."""
+    if not sizing.first_year:
+        return ""
+    mature = {c.county: c.dyads for c in sizing.counties}
+    head = ["county", "dyads at maturity", "dyads in the first year", *(escape(x.label) for x in sizing.targets)]
+    rows = [[escape(c.county), str(mature.get(c.county, "-")), str(c.dyads) if c.reached else f"&gt;{c.dyads}",
+             *(_level(*lv) for lv in c.levels)] for c in sizing.first_year]
+    return ("<h2>First year after launch</h2><p class=small>The same targets for the families referred in each "
+            "county's first year, from the scenario's starting state: caseloads are still filling, so fewer dyads "
+            "meet them than at maturity.</p>" + table(head, rows))
 
 
 def write_size_report(sizing: Sizing, manifest: dict, folder: Path) -> Path:

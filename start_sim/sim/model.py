@@ -27,6 +27,7 @@ from start_sim.sim.case import Case, Route, Service, State
 from start_sim.sim.engagement import declines, never_engages
 from start_sim.sim.family import Family
 from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
+from start_sim.sim.residual import length_biased
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
 from start_sim.sim.streams import stream
 from start_sim.sim.treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
@@ -236,7 +237,9 @@ class CountyModel:
             case.route, case.outreach_end_day = Route.NEVER_ENGAGED, now + outreach
             self._at(case.outreach_end_day, self._on_outreach_end, case)
             return
-        planned = prog.service_days.ppf(f.u_service) * (1.0 - elapsed_share)
+        # an open pre-existing case: a length-biased planned length, a uniform share already served
+        length = length_biased(prog.service_days, f.u_service) if f.open_at_start else prog.service_days.ppf(f.u_service)
+        planned = length * (1.0 - elapsed_share)
         case.disengaged = f.u_disengage < prog.disengagement_probability
         if case.disengaged:
             planned = min(planned, prog.disengagement_days.ppf(f.u_disengage_day))

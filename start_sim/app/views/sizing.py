@@ -40,14 +40,17 @@ def render() -> None:
         st.info("Set the targets and press **Find the dyads needed**.")
         return
     sizing, table = s["sizing"]
-    st.subheader("The answer")
+    st.subheader("The answer at maturity")
+    first = {f.county: f.dyads for f in sizing.first_year}
     for cs in sizing.counties:
+        early = (f" In the first year after launch {first[cs.county]} meet them (caseloads are still filling)."
+                 if cs.county in first else "")
         when = "now (START already runs there)" if cs.running else f"by {session.date_of(cfg, cs.open_posts_day):%d %B %Y}"
         met = "meets" if cs.reached else "does not meet (the largest number tried)"
         st.success(f"{cs.county}: {cs.dyads} dyads ({cs.caseworkers} caseworkers, {cs.mentors} mentors) {met} the "
                    f"targets on average; in {cs.p_meets:.0%} of replications every target is met. Open the posts "
                    f"{when}, {cs.hiring_lead_days:.0f} days of hiring and training before the launch on "
-                   f"{session.date_of(cfg, cs.launch_day):%d %B %Y}.")
+                   f"{session.date_of(cfg, cs.launch_day):%d %B %Y}.{early}")
     for note in sizing.skipped:
         st.warning(note)
     st.dataframe(table, hide_index=True)
