@@ -6,13 +6,14 @@ Also the one TOML spelling of "no value", ``"none"``."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 import start_sim as ss
 from start_sim.cli import main as cli
-from start_sim.core.errors import ScenarioError
+from start_sim.core.errors import ScenarioError, ScenarioWarning
 from start_sim.inputs.files import load_scenario
 from start_sim.inputs.referral_forecast import DRAWS, FACTORS
 from start_sim.sim.referrals import arrival_days, county_rate
@@ -156,3 +157,11 @@ def test_base_day_moves_each_replications_rate_by_its_own_trend():
         assert g_m == g
         assert rate_m * (1 + g) ** (w / 365.25) == pytest.approx(rate, rel=1e-12)
     assert moved.referrals_per_year * 1.02 ** (w / 365.25) == pytest.approx(c.referrals_per_year, rel=1e-12)
+
+
+def test_declines_on_top_of_a_forecast_acceptance_share_warn_of_double_counting():
+    with pytest.warns(ScenarioWarning, match="already leaves out the families who decline"):
+        scenario().with_changes({"program.decline_probability": 0.1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        scenario(acceptance_share={"dist": "fixed", "value": 1.0}).with_changes({"program.decline_probability": 0.1})

@@ -68,6 +68,13 @@ def plausibility_problems(scenario: Scenario) -> list[str]:
             out.append(f"counties.{i}.referral_growth_per_year (county {c.name!r}) = {g:g} is {g:.0%} more referrals "
                        "every year, far above any referral trend; "
                        "0.05 means +5% a year")
+        forecast = c.referral_forecast
+        if forecast is not None and scenario.program.decline_probability > 0 and forecast.acceptance_share.mean < 1:
+            out.append(f"counties.{i}.referral_forecast.acceptance_share (county {c.name!r}) already leaves out the "
+                       f"families who decline START, and program.decline_probability = "
+                       f"{scenario.program.decline_probability:g} declines some of the rest again: set the "
+                       "acceptance share to {dist = \"fixed\", value = 1} to model declines in the run (they then "
+                       "appear in the intention-to-treat KPIs), or decline_probability = 0")
     return out
 
 
