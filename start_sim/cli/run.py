@@ -64,6 +64,10 @@ def main(args: argparse.Namespace) -> int:
     if status:
         return status
     print_summary(results)
+    if results.scenario.regions:
+        from start_sim.cli.region_table import print_regions
+
+        print_regions(results)
     print_budget(results)
     print_fiscal(results)
     print_stop(results.info.rule)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from start_sim.inputs.schema import Scenario
+from start_sim.metrics.regions import provider_kpis, region_rows
 from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
@@ -82,8 +83,9 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
             if in_cohort(cs.family, sc):
                 families.append(family_row(county.name, run.county, cs, cu, os_, ou))
         timeseries += monthly(sc, run, outs, replication)
-    by_county = [{"replication": replication, "county": sc.counties[run.county].name, **_kpis(sc, [(run, outs)])}
-                 for run, outs in parts]
+    by_county = [{"replication": replication, "county": sc.counties[run.county].name, "region": run.region,
+                  **_kpis(sc, [(run, outs)]), **provider_kpis(sc, [run])} for run, outs in parts]
+    by_county += region_rows(sc, parts, replication, _kpis)
     return ReplicationOutput({"replication": replication, **_kpis(sc, parts)}, timeseries, families, by_county,
                              budget_rows(sc, parts, replication))
 

@@ -24,6 +24,7 @@ from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.case import Case, Route, Service, State
 from start_sim.sim.family import Family
+from start_sim.sim.providers import CountyLink
 from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
 from start_sim.sim.streams import stream
@@ -44,21 +45,25 @@ class CountyModel:
         audit: Callable[[CountyModel, str], None] | None = None,
         seed: int = 0,
         replication: int = 0,
+        link: CountyLink | None = None,
     ) -> None:
         self.sc = scenario
         self.county = scenario.counties[county_index]
-        hires_later = any(step.caseworkers for step in self.county.hiring)
+        self.link = link  # what the county shares with the others of its region (None: nothing)
+        self.staff_county = link.staff_county if link and link.staff_county else self.county  # whose staff plan
+        hires_later = any(step.caseworkers for step in self.staff_county.hiring)
         self.offers_start = with_start  # the START arm: families are referred to START
-        self.with_start = with_start and (self.county.dyads > 0 or hires_later)  # ... and it has staff
-        self.env = simpy.Environment()
+        self.with_start = with_start and (self.staff_county.dyads > 0 or hires_later)  # ... and it has staff
+        self.env = link.env if link else simpy.Environment()
         prog = scenario.program
-        self.pool = StaffPool(prog.caseload_cap, prog.solo_caseload_cap)
+        self.pool = StaffPool(*(link.caps if link and link.caps else (prog.caseload_cap, prog.solo_caseload_cap)))
         self.caseload: list[list[Case]] = []  # per caseworker: its open cases
         self.unassigned: deque[Case] = deque()  # open START cases waiting for another caseworker
         self.families_reassigned = 0
         self.slot_log: list[tuple[float, int]] = [(0.0, 0)]  # (day, caseload slots from then on)
         self.waitlist: deque[Case] = deque()
-        self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.treatment_places(self.county))
+        self.treatment: TreatmentSystem[Case] = (link.treatment if link and link.treatment else
+                                                 TreatmentSystem(scenario.treatment_places(self.county)))
         self.audit = audit
         self._end = scenario.end_days
         self._extension: dict[Service, tuple[int, Distribution]] = {
@@ -71,6 +76,11 @@ class CountyModel:
             self._callback(h)
             for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
+        self._on_request = self._callback(self._request)
+        if link and link.staff_host is not None:  # shared dyads: one caseload and waitlist for the region
+            host = link.staff_host
+            self.pool, self.caseload, self.unassigned, self.waitlist = host.pool, host.caseload, host.unassigned, host.waitlist
+            self.slot_log, self.with_start = host.slot_log, with_start and host.with_start
         self._on_staff_start, self._on_staff_leave = self._callback(self._staff_start), self._callback(self._staff_leave)
         if self.with_start:  # staff first: those in post at launch take the day's first families
             self._staff_plan(seed, replication, county_index)
@@ -91,7 +101,7 @@ class CountyModel:
     def _staff_plan(self, seed: int, replication: int, county_index: int) -> None:
         """Staff in post at launch, then the hiring plan's posts; each post's lag, training and
         tenure come from its role's own streams, in the order the posts are opened."""
-        county = self.county
+        county = self.staff_county
         self._wf = self.sc.workforce_of(county)
         self._staff_u = {
             role: stream(seed, replication, county_index, f"staff.{role}") for role in (CASEWORKER, MENTOR)
@@ -283,9 +293,18 @@ class CountyModel:
             case.assessment_day = at
 
     def _assess(self, case: Case) -> None:
+        """Assessed: the request reaches the treatment places now, or after the region's referral delay."""
+        case.assessment_day = self.env.now
+        if self.link and self.link.referral_days > 0:
+            self._at(self.env.now + self.link.referral_days, self._on_request, case)
+        else:
+            self._request(case)
+
+    def _request(self, case: Case) -> None:
         now = self.env.now
-        case.assessment_day = case.tx_request_day = now
-        priority = START_PRIORITY if case.service == Service.START and self.sc.start.rapid_access else USUAL_PRIORITY
+        case.tx_request_day = now
+        first = case.service == Service.START and self.sc.start.rapid_access and (not self.link or self.link.start_priority)
+        priority = START_PRIORITY if first else USUAL_PRIORITY
         places = self.treatment.places[case.modality]
         if places is None:
             case.recovery.give_up_waiting(now)
@@ -324,7 +343,7 @@ class CountyModel:
             raise RuntimeError(f"family {case.family.index} leaves a {case.modality} place that does not exist")
         nxt = places.release()
         if nxt is not None:
-            self._enter_treatment(nxt)
+            self.link.hand_over(nxt) if self.link else self._enter_treatment(nxt)
 
     # -- closure -------------------------------------------------------------------------
     def _closure_check(self, case: Case) -> None:
@@ -365,4 +384,4 @@ class CountyModel:
             else:
                 case = self.waitlist.popleft()
                 case.waiting = False
-                self._assign(case, caseworker)
+                (self.link.model_of(case) if self.link else self)._assign(case, caseworker)
