@@ -27,6 +27,7 @@ from start_sim.sim.providers import BackgroundClient, CountyLink, PlaceUse, Prov
 class RegionArm:
     """A region after one arm's run: the county models (by county index) and the providers."""
 
+    env: simpy.Environment
     models: dict[int, CountyModel]
     providers: list[ProviderRun]
 
@@ -50,7 +51,22 @@ def run_region(
     replication: int,
     audit: Callable[[CountyModel, str], None] | None = None,
 ) -> RegionArm:
-    """Build the region's models and providers on one environment and run it to the end."""
+    """Build the region's arm and run it to the end of the run."""
+    arm = build_region(scenario, plan, families, with_start, seed, replication, audit)
+    arm.env.run(until=scenario.end_days)
+    return arm
+
+
+def build_region(
+    scenario: Scenario,
+    plan: RegionPlan,
+    families: dict[int, list[Family]],
+    with_start: bool,
+    seed: int,
+    replication: int,
+    audit: Callable[[CountyModel, str], None] | None = None,
+) -> RegionArm:
+    """The region's models and providers on one environment, ready to run."""
     region = plan.region
     assert region is not None
     env = simpy.Environment()
@@ -94,5 +110,4 @@ def run_region(
                                 replication=replication, link=link)
         if shared is not None and host is None:
             host = models[k]
-    env.run(until=scenario.end_days)
-    return RegionArm(models, providers)
+    return RegionArm(env, models, providers)
