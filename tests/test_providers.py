@@ -13,8 +13,8 @@ import start_sim as ss
 from start_sim.analyses.queueing import erlang_c
 from start_sim.inputs.schema import MODALITIES
 from start_sim.metrics.kpis import summarise
-from start_sim.sim.replication import county_families, simulate
 from start_sim.sim.region import RegionArm, build_region, run_region
+from start_sim.sim.replication import county_families, simulate
 
 NONE = dict.fromkeys(MODALITIES, 0)
 
