@@ -9,7 +9,7 @@ COLUMNS = (
     ("families_referred", "referred"), ("families_started", "started"), ("mean_days_to_assignment", "dyad wait d"),
     ("mean_days_to_treatment_start", "to tx d START"), ("mean_days_to_treatment_usual", "to tx d usual"),
     ("placement_rate_12m_start", "placed START"), ("placement_rate_12m_usual", "placed usual"),
-    ("net_savings", "net savings $"), ("treatment_wait_days_outpatient_start", "outpt wait d"),
+    ("net_savings", "net savings $k"), ("treatment_wait_days_outpatient_start", "outpt wait d"),
 )
 """(KPI column, short header): the registry's labels are too long for a table this wide."""
 
@@ -32,7 +32,8 @@ def print_regions(results: Results) -> None:
         t.add_column(header, justify="right")
     for name in order:
         row = means.loc[name]
-        t.add_row(name, *(fmt(float(row[c])) if c in row.index else "-" for c, _ in COLUMNS))
+        t.add_row(name, *(fmt(float(row[c]) / (1000 if c == "net_savings" else 1)) if c in row.index else "-"
+                          for c, _ in COLUMNS))
     con = console()
     con.print(t)
     con.print("to tx d: referral to treatment entry; placed: children placed within 12 months; outpt wait d: request "
