@@ -136,9 +136,28 @@ BASE = {"name": "x", "counties": [{"name": "A", "referrals_per_year": 5, "dyads"
         {"outpatient": 30, "intensive_outpatient": 0, "residential": 0, "moud": 0}}]}],
      "fills 123% of its 6 outpatient places"),
     ([{"name": "R", "counties": ["A"], "extra": 1}], "extra"),
+    ([{"name": "R", "counties": ["A"], "providers": [{"name": "P", "places": {**PLACES, "outpatient": 10**8},
+        "background_clients_per_year": {"outpatient": 10**7, "intensive_outpatient": 0, "residential": 0, "moud": 0}}]}],
+     "more than the 50,000,000 a replication can finish"),
 ])
 @pytest.mark.filterwarnings("ignore::start_sim.inputs.plausibility.NoDyadsWarning")
 def test_bad_regions_are_refused_naming_the_field(regions, message):
     with pytest.raises(ScenarioError, match="invalid scenario") as err:
         validate_as(ss.Scenario, {**BASE, "regions": regions}, file="s.toml")
     assert message in str(err.value)
+
+
+def test_run_prints_each_county_and_the_region(tmp_path, capsys):
+    from start_sim.cli import main
+    from tests.conftest import ROOT
+
+    short = tmp_path / "rural.toml"
+    short.write_text(f'extends = "{(ROOT / "scenarios" / "rural_region.toml").as_posix()}"\n'
+                     "horizon_years = 1\nrunout_years = 1\n")
+    assert main(["run", str(short), "--replications", "1", "--workers", "1", "--out", str(tmp_path / "out")]) == 0
+    table = capsys.readouterr().out.split("by county and region")[1]
+    for name in ("Adair", "Casey", "Clinton", "Russell", "Lake Cumberland (region)"):
+        assert name in table
+    rows = pd.read_csv(tmp_path / "out" / "county_kpis.csv")
+    assert set(rows["region"]) == {"Lake Cumberland"} and len(rows) == 5
+    assert rows["treatment_utilisation_outpatient_usual"].between(0.5, 1).all()

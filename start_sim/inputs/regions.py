@@ -19,6 +19,7 @@ from pydantic import Field, model_validator
 from start_sim.core.dotted import show
 from start_sim.inputs import bounds as B
 from start_sim.inputs.distributions import Distribution
+from start_sim.inputs.feasibility import MAX_EVENTS
 from start_sim.inputs.tables import MODALITIES, ByModality, County, Program, Strict
 
 NO_BACKGROUND = ByModality(outpatient=0, intensive_outpatient=0, residential=0, moud=0)
@@ -210,8 +211,15 @@ def background_load(provider: Provider, episode_days: dict[str, Distribution], m
     return rate * episodes[modality].mean / places
 
 
-def check_background(regions: list[Region], episode_days: dict[str, Distribution]) -> None:
-    """Background clients alone must leave every modality some room (load below 1)."""
+def check_background(regions: list[Region], episode_days: dict[str, Distribution], end_days: float) -> None:
+    """Background clients alone must leave every modality some room (load below 1), and their events
+    (arrival and release, in both arms) must fit a replication's event budget."""
+    clients = sum(sum(getattr(p.background_clients_per_year, m) for m in MODALITIES)
+                  for region in regions for p in region.providers) * end_days / 365.25
+    if 4 * clients > MAX_EVENTS:
+        raise ValueError(f"the providers' background_clients_per_year give about {clients:,.0f} clients over the run, "
+                         f"{4 * clients:,.0f} events (arrival and release in both arms), more than the {MAX_EVENTS:,} a "
+                         "replication can finish in reasonable time; lower them or the years")
     for r, region in enumerate(regions):
         for p, prov in enumerate(region.providers):
             for m in MODALITIES:

@@ -123,7 +123,7 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _regions(self) -> Scenario:
         check_regions(self.regions, self.counties)
-        check_background(self.regions, self.treatment.episode_days)
+        check_background(self.regions, self.treatment.episode_days, self.end_days)
         return self
 
     def region_plans(self) -> list[RegionPlan]:
