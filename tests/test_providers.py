@@ -13,6 +13,7 @@ import start_sim as ss
 from start_sim.analyses.queueing import erlang_c
 from start_sim.inputs.schema import MODALITIES
 from start_sim.metrics.kpis import summarise
+from start_sim.sim.recovery import USING
 from start_sim.sim.region import RegionArm, build_region, run_region
 from start_sim.sim.replication import county_families, simulate
 
@@ -20,10 +21,10 @@ NONE = dict.fromkeys(MODALITIES, 0)
 
 
 def loaded_region(places: dict | None = None, background: dict | None = None, start_priority: bool = True,
-                  horizon: float = 3) -> ss.Scenario:
+                  horizon: float = 3, max_episodes: int = 1) -> ss.Scenario:
     """Three counties sharing one small provider with clients from outside child welfare."""
     return ss.Scenario(
-        name="loaded", horizon_years=horizon, runout_years=1,
+        name="loaded", horizon_years=horizon, runout_years=1, treatment={"max_episodes": max_episodes},
         counties=[{"name": "A", "referrals_per_year": 40, "dyads": 3},
                   {"name": "B", "referrals_per_year": 25, "dyads": 2},
                   {"name": "C", "referrals_per_year": 15, "dyads": 1}],
@@ -34,11 +35,12 @@ def loaded_region(places: dict | None = None, background: dict | None = None, st
                                                           "residential": 18, "moud": 8}}]}])
 
 
-def test_shared_places_are_never_over_capacity_and_never_idle_while_someone_queues():
+@pytest.mark.parametrize("max_episodes", [1, 3])
+def test_shared_places_are_never_over_capacity_and_never_idle_while_someone_queues(max_episodes):
     """At every event of either arm, in every modality: places in use <= places; a queue only when all
     are in use; the places in use equal the clients holding one (CPS parents of all three counties and
     background clients; one who leaves at this very instant may or may not have left yet)."""
-    sc = loaded_region()
+    sc = loaded_region(max_episodes=max_episodes)
     plan = sc.region_plans()[0]
     fams = {k: county_families(sc, k, 4, 0) for k in plan.counties}
     seen = {"full": 0, "queued": 0, "events": 0}
@@ -57,6 +59,8 @@ def test_shared_places_are_never_over_capacity_and_never_idle_while_someone_queu
                 seen["queued"] += 1
             spans = [(c.tx_start_day, c.tx_exit_day) for mod in arm.models.values() for c in mod.cases
                      if c.modality == m] + [(b.start, b.exit) for b in arm.providers[0].clients if b.modality == m]
+            spans += [(start, exit_) for mod in arm.models.values() for c in mod.cases if c.modality == m
+                      for _, start, exit_ in c.repeats]
             holding = sum(s <= now < e for s, e in spans)
             leaving = sum(e == now for s, e in spans)
             assert holding <= places.in_use <= holding + leaving, (what, m, holding, places.in_use)
@@ -141,3 +145,31 @@ def test_background_clients_are_the_same_in_both_arms():
     a, b = start.providers[0].clients, usual.providers[0].clients
     assert [(x.modality, x.arrival, x.episode) for x in a] == [(x.modality, x.arrival, x.episode) for x in b]
     assert len(a) > 100
+
+
+def test_repeat_episodes_come_after_an_episode_while_the_case_is_open_up_to_the_limit():
+    """treatment.max_episodes = 3: at most two later episodes per case; each asked for 30 days
+    (repeat_request_days) after the previous one ended, while the case is open, by a parent still using."""
+    sc = loaded_region(max_episodes=3)
+    runs = simulate(sc, 11, 0)
+    repeated = 0
+    for run in runs:
+        for case in run.start + run.usual:
+            assert len(case.repeats) <= 2
+            ends = [case.tx_exit_day] + [exit_ for _, _, exit_ in case.repeats]
+            for k, (request, start, _) in enumerate(case.repeats):
+                assert request == pytest.approx(ends[k] + 30)
+                assert not request >= case.closure_day  # open then (or still open at the end: nan)
+                assert math.isnan(start) or start >= request
+                assert case.recovery.state_at(math.nextafter(request, -math.inf)) == USING  # just before it
+            repeated += bool(case.repeats)
+    assert repeated > 20
+    once = simulate(loaded_region(max_episodes=1), 11, 0)
+    assert not any(c.repeats for run in once for c in run.start + run.usual)
+
+
+def test_repeat_episodes_cost_more_treatment_and_use_more_places_on_common_random_numbers():
+    one, three = region_row(loaded_region(max_episodes=1)), region_row(loaded_region(max_episodes=3))
+    for arm in ("start", "usual"):
+        assert three[f"treatment_cost_{arm}"] > one[f"treatment_cost_{arm}"]
+        assert three[f"treatment_utilisation_outpatient_{arm}"] > one[f"treatment_utilisation_outpatient_{arm}"]

@@ -15,7 +15,7 @@ from start_sim.inputs.schema import SUBSTANCES, Scenario
 from start_sim.sim.streams import CountyDraws, UniformSeq
 
 # width of each per-family block of uniforms; sequences continue on the family's own stream
-SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4}
+SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4, "treatment": 4}
 
 
 @dataclass(slots=True)

@@ -25,7 +25,7 @@ from start_sim.inputs.schema import Scenario
 from start_sim.sim.case import Case, Route, Service, State
 from start_sim.sim.family import Family
 from start_sim.sim.providers import CountyLink
-from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
+from start_sim.sim.recovery import USING, RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
 from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
 from start_sim.sim.streams import stream
 from start_sim.sim.treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
@@ -76,11 +76,9 @@ class CountyModel:
             self._callback(h)
             for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
-        self._on_request = self._callback(self._request)
+        self._on_request, self._on_repeat = self._callback(self._request), self._callback(self._repeat)
         if link and link.staff_host is not None:  # shared dyads: one caseload and waitlist for the region
-            host = link.staff_host
-            self.pool, self.caseload, self.unassigned, self.waitlist = host.pool, host.caseload, host.unassigned, host.waitlist
-            self.slot_log, self.with_start = host.slot_log, with_start and host.with_start
+            link.share_staff(self, with_start)
         self._on_staff_start, self._on_staff_leave = self._callback(self._staff_start), self._callback(self._staff_leave)
         if self.with_start:  # staff first: those in post at launch take the day's first families
             self._staff_plan(seed, replication, county_index)
@@ -302,7 +300,8 @@ class CountyModel:
 
     def _request(self, case: Case) -> None:
         now = self.env.now
-        case.tx_request_day = now
+        if not case.repeats:
+            case.tx_request_day = now
         first = case.service == Service.START and self.sc.start.rapid_access and (not self.link or self.link.start_priority)
         priority = START_PRIORITY if first else USUAL_PRIORITY
         places = self.treatment.places[case.modality]
@@ -328,13 +327,23 @@ class CountyModel:
         self._check("treatment_give_up")
 
     def _enter_treatment(self, case: Case) -> None:
-        now = self.env.now
-        episode = self.sc.treatment.episode_days[case.modality].ppf(case.family.u_episode)
+        now, episodes = self.env.now, self.sc.treatment.episode_days[case.modality]
         case.request = None
-        case.tx_start_day = now
-        case.tx_exit_day = case.recovery.start_treatment(now, episode)
-        self._at(case.tx_exit_day, self._on_release, case)
+        if case.repeats:  # a later episode (treatment.max_episodes), its length from the family's own sequence
+            exit_day = case.recovery.start_treatment(now, episodes.ppf(case.seqs["treatment"].next()))
+            case.repeats[-1] = (case.repeats[-1][0], now, exit_day)
+        else:
+            case.tx_start_day = now
+            exit_day = case.tx_exit_day = case.recovery.start_treatment(now, episodes.ppf(case.family.u_episode))
+        self._at(exit_day, self._on_release, case)
         self._check("treatment")
+
+    def _repeat(self, case: Case) -> None:
+        """A parent still using after an episode, in a case still open, asks for a place again."""
+        if math.isnan(case.closure_day) and case.recovery.state_at(self.env.now) == USING:
+            case.repeats.append((self.env.now, math.nan, math.nan))
+            case.recovery.awaiting_treatment = True
+            self._request(case)
 
     def _release(self, case: Case) -> None:
         """The episode is over: its place passes to the first family in the queue, if any."""
@@ -344,6 +353,9 @@ class CountyModel:
         nxt = places.release()
         if nxt is not None:
             self.link.hand_over(nxt) if self.link else self._enter_treatment(nxt)
+        tr, now = self.sc.treatment, self.env.now
+        if 1 + len(case.repeats) < tr.max_episodes and math.isnan(case.closure_day) and case.recovery.state_at(now) == USING:
+            self._at(now + tr.repeat_request_days.ppf(case.seqs["treatment"].next()), self._on_repeat, case)
 
     # -- closure -------------------------------------------------------------------------
     def _closure_check(self, case: Case) -> None:

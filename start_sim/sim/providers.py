@@ -55,6 +55,12 @@ class CountyLink:
     staff_county: County | None = None  # on the host: the county whose staff plan it runs (the shared dyads)
     caps: tuple[int, int] | None = None  # on the host: the shared dyads' caps, reduced for travel
 
+    def share_staff(self, model: Any, with_start: bool) -> None:
+        """Point ``model`` at the host's staff pool, caseloads, waitlist and slot log (shared dyads)."""
+        host = self.staff_host
+        model.pool, model.caseload, model.unassigned, model.waitlist = host.pool, host.caseload, host.unassigned, host.waitlist
+        model.slot_log, model.with_start = host.slot_log, with_start and host.with_start
+
 
 class ProviderRun:
     """One provider in one arm: its places and its background clients' arrivals and episodes."""
@@ -146,6 +152,8 @@ def place_use(key: str, places: ByModality, cases: Iterable[Any], clients: Itera
     for c in cases:
         if c.modality:
             use.add(c.modality, c.tx_request_day, c.tx_start_day, c.tx_exit_day, horizon)
+            for request, start, exit_ in c.repeats:
+                use.add(c.modality, request, start, exit_, horizon)
     for b in clients:
         use.add(b.modality, b.arrival, b.start, b.exit, horizon)
     return use
