@@ -40,7 +40,7 @@ def cases_of(runs) -> list[tuple]:
 
 
 def rows_without_region(out) -> list[dict]:
-    return [{k: v for k, v in row.items() if k != "region"} for row in out.county_kpis if "(region)" not in row["county"]]
+    return [{k: v for k, v in row.items() if k != "region"} for row in out.county_kpis]
 
 
 @pytest.mark.parametrize("replication", [0, 1])
@@ -114,7 +114,9 @@ def test_region_rows_add_up_their_counties():
     sc = shared_dyad_region(0.25)
     out = summarise(sc, simulate(sc, 2, 0), 0)
     rows = {r["county"]: r for r in out.county_kpis}
-    region = rows["Both (region)"]
+    assert len(out.region_kpis) == 1 and set(rows) == {"North", "South"}  # county rows add up to the scenario
+    region = out.region_kpis[0]
+    assert region["region"] == "Both" and rows["North"]["region"] == "Both"
     assert region["families_referred"] == rows["North"]["families_referred"] + rows["South"]["families_referred"]
     assert math.isclose(region["net_savings"], rows["North"]["net_savings"] + rows["South"]["net_savings"])
     assert region["families_referred"] == out.kpis["families_referred"]
@@ -159,5 +161,11 @@ def test_run_prints_each_county_and_the_region(tmp_path, capsys):
     for name in ("Adair", "Casey", "Clinton", "Russell", "Lake Cumberland (region)"):
         assert name in table
     rows = pd.read_csv(tmp_path / "out" / "county_kpis.csv")
-    assert set(rows["region"]) == {"Lake Cumberland"} and len(rows) == 5
-    assert rows["treatment_utilisation_outpatient_usual"].between(0.5, 1).all()
+    assert set(rows["region"]) == {"Lake Cumberland"} and len(rows) == 4
+    regions = pd.read_csv(tmp_path / "out" / "region_kpis.csv")
+    assert list(regions["region"]) == ["Lake Cumberland"]
+    for table in (rows, regions):
+        assert table["treatment_utilisation_outpatient_usual"].between(0.5, 1).all()
+    from start_sim.experiments.results import Results
+
+    assert Results.read(tmp_path / "out").region_kpis.equals(regions)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from start_sim.experiments.results import Results
 from start_sim.outputs.formatting import fmt
 
@@ -21,11 +23,13 @@ def print_regions(results: Results) -> None:
 
     from start_sim.cli.common import console
 
-    ck = results.county_kpis
-    if ck.empty or "region" not in ck.columns:
+    ck, rk = results.county_kpis, results.region_kpis
+    if ck.empty or rk.empty:
         return
-    order = list(dict.fromkeys(ck["county"]))
-    means = ck.groupby("county", sort=False).mean(numeric_only=True)
+    regions = rk.assign(county=rk["region"] + " (region)")
+    both = pd.concat([ck, regions], ignore_index=True)
+    order = list(dict.fromkeys(both["county"]))
+    means = both.groupby("county", sort=False).mean(numeric_only=True)
     t = Table(title=f"{results.scenario.name}: by county and region (mean of {results.replications} replications)")
     t.add_column("county / region", no_wrap=True)
     for _, header in COLUMNS:
@@ -39,4 +43,4 @@ def print_regions(results: Results) -> None:
     con.print("to tx d: referral to treatment entry; placed: children placed within 12 months; outpt wait d: request "
               "to entry at the outpatient places the county's parents use (START run), every client counted. A "
               "region's shared dyads (staff, their cost) stand on its first county's row and on the region's row. "
-              "Every modality and both arms: county_kpis.csv.")
+              "Every KPI, modality and arm: county_kpis.csv and region_kpis.csv.")

@@ -63,6 +63,7 @@ class ReplicationOutput:
     families: list[dict]
     county_kpis: list[dict] = field(default_factory=list)  # the KPIs of each county alone
     budget: list[dict] = field(default_factory=list)  # nominal costs by programme year (see ``budget``)
+    region_kpis: list[dict] = field(default_factory=list)  # the KPIs of each region's counties together
 
 
 def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
@@ -85,9 +86,8 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
         timeseries += monthly(sc, run, outs, replication)
     by_county = [{"replication": replication, "county": sc.counties[run.county].name, "region": run.region,
                   **_kpis(sc, [(run, outs)]), **provider_kpis(sc, [run])} for run, outs in parts]
-    by_county += region_rows(sc, parts, replication, _kpis)
     return ReplicationOutput({"replication": replication, **_kpis(sc, parts)}, timeseries, families, by_county,
-                             budget_rows(sc, parts, replication))
+                             budget_rows(sc, parts, replication), region_rows(sc, parts, replication, _kpis))
 
 
 def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]]) -> dict[str, float]:

@@ -1,4 +1,4 @@
-"""Region totals and provider KPIs: the rows county_kpis.csv adds to its per-county rows.
+"""Region totals (region_kpis.csv) and provider KPIs (in county_kpis.csv and region_kpis.csv).
 
 A region's row holds the KPIs of its counties together (as the scenario row does for all);
 the provider KPIs (``registry.PROVIDER_METRICS``) of a county are those of the places its
@@ -37,10 +37,10 @@ def provider_kpis(sc: Scenario, runs: list[CountyRun]) -> dict[str, float]:
 
 def region_rows(sc: Scenario, parts: list[Part], replication: int,
                 kpis_of: Callable[[Scenario, list[Part]], dict[str, float]]) -> list[dict]:
-    """One row per region of more than one county, or with providers or shared dyads: its counties together."""
+    """One row per region of the scenario (``[[regions]]``): its counties together."""
     groups: dict[str, list[Part]] = {}
     for part in parts:
         if part[0].region:
             groups.setdefault(part[0].region, []).append(part)
-    return [{"replication": replication, "county": f"{name} (region)", "region": name, **kpis_of(sc, group),
+    return [{"replication": replication, "region": name, **kpis_of(sc, group),
              **provider_kpis(sc, [run for run, _ in group])} for name, group in groups.items()]
