@@ -111,8 +111,7 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
                 ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.worked) for sp in o.care]
                 cw += [(arm, a, b, ref) for a, b in o.casework]
                 sub += [(arm, subsidies[k], a, b, ref, f.children) for k, a, b in o.subsidies]
-                if not math.isnan(case.tx_start_day):
-                    tx.append((arm, mods[case.modality], case.tx_start_day))
+                tx += [(arm, mods[case.modality], day) for day in case.episode_starts]
     e = np.array(ep, dtype=float).reshape(-1, 7)
     w = np.array(cw, dtype=float).reshape(-1, 4)
     u = np.array(sub, dtype=float).reshape(-1, 6)

@@ -51,6 +51,7 @@ def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_ye
     c["mentors"] = mentors_for(county, dyads)
     c["hiring"] = []
     data["counties"] = [c]
+    data["regions"] = []  # sized alone, on its own places (sizing a region's shared dyads: not yet)
     data["name"] = f"{scenario.name}: {county.name} with {dyads} dyads"
     if runout_years is not None:
         data["runout_years"] = runout_years

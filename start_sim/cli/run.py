@@ -66,6 +66,10 @@ def main(args: argparse.Namespace) -> int:
         return status
     print_summary(results, skip=closure_keys())
     print_dispositions(results)
+    if results.scenario.regions:
+        from start_sim.cli.region_table import print_regions
+
+        print_regions(results)
     print_budget(results)
     print_fiscal(results)
     print_stop(results.info.rule)

@@ -104,6 +104,7 @@ def main(args: argparse.Namespace) -> int:
                         f"the counties are {', '.join(names)}")
         data = scenario.to_dict()
         data["counties"] = [c for c in data["counties"] if c["name"] in args.county]
+        data["regions"] = [r for r in data.get("regions", []) if set(r["counties"]) <= set(args.county)]
         try:
             scenario = scenario.model_validate(data)
         except ValueError as exc:

@@ -9,7 +9,7 @@ import json
 import time
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,6 +55,7 @@ def encode(out: ReplicationOutput, seed: int, scenario_sha: str) -> bytes:
         "families": _table(out.families),
         "county_kpis": _table(out.county_kpis),
         "budget": _table(out.budget),
+        "region_kpis": _table(out.region_kpis),
     }
     return gzip.compress(json.dumps(doc, default=_plain, separators=(",", ":")).encode(), compresslevel=1)
 
@@ -86,6 +87,7 @@ class Record:
     families: pd.DataFrame
     county_kpis: pd.DataFrame
     budget: pd.DataFrame
+    region_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def decode(data: bytes) -> Record:
@@ -107,7 +109,9 @@ def _decode(data: bytes) -> Record:
     counties = pd.DataFrame(doc["county_kpis"]["data"], columns=doc["county_kpis"]["columns"])
     budget = pd.DataFrame(doc["budget"]["data"], columns=doc["budget"]["columns"])
     sha = doc.get("scenario_sha256") if doc["format"] >= 3 else None
-    return Record(int(i), int(doc["seed"]), None if sha is None else str(sha), doc["kpis"], ts, fams, counties, budget)
+    regions = doc.get("region_kpis") or {"columns": [], "data": []}  # none in records written before regions
+    return Record(int(i), int(doc["seed"]), None if sha is None else str(sha), doc["kpis"], ts, fams, counties, budget,
+                  pd.DataFrame(regions["data"], columns=regions["columns"]))
 
 
 def simulate_chunk(scenario: Scenario, name: str, seed: int, replications: Sequence[int]) -> list[tuple]:

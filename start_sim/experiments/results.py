@@ -42,6 +42,7 @@ class Results:
     info: RunInfo = field(default_factory=RunInfo)
     county_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # each county's KPIs, per replication
     budget: pd.DataFrame = field(default_factory=pd.DataFrame)  # nominal costs by county and programme year
+    region_kpis: pd.DataFrame = field(default_factory=pd.DataFrame)  # each region's KPIs, per replication
 
     @property
     def replications(self) -> int:
@@ -75,7 +76,8 @@ class Results:
         ts = _concat([r.timeseries for r in records])
         fams = _concat([r.families for r in records])
         return cls(scenario, seed, kpis, ts, fams, source=source, info=info or RunInfo(),
-                   county_kpis=_concat([r.county_kpis for r in records]), budget=_concat([r.budget for r in records]))
+                   county_kpis=_concat([r.county_kpis for r in records]), budget=_concat([r.budget for r in records]),
+                   region_kpis=_concat([r.region_kpis for r in records]))
 
     def budget_by_year(self) -> pd.DataFrame:
         """Mean nominal costs by programme year over replications, all counties together."""
@@ -100,7 +102,9 @@ class Results:
         info = RunInfo(rule=manifest.get("replications_rule") or None)
         return cls(scenario, seed, read_table(folder, "kpis.csv"), read_table(folder, "timeseries.csv"),
                    fams, source=str(manifest.get("scenario_file", "")), info=info,
-                   county_kpis=read_table(folder, "county_kpis.csv"), budget=read_table(folder, "budget.csv"))
+                   county_kpis=read_table(folder, "county_kpis.csv"), budget=read_table(folder, "budget.csv"),
+                   region_kpis=read_table(folder, "region_kpis.csv") if (folder / "region_kpis.csv").exists()
+                   else pd.DataFrame())
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -107,6 +107,14 @@ class Treatment(Strict):
         },
         description="treatment episode length by modality, days [assumption]",
     )
+    max_episodes: int = Field(
+        1, ge=1, le=5, description="treatment episodes per case at most: a parent still using when an episode ends "
+        "(dropout, or no recovery by its end) asks again while the case is open; 1 = one episode [assumption; "
+        "decision 0022]",
+    )
+    repeat_request_days: Distribution = Field(
+        Fixed(dist="fixed", value=30), description="days from the end of an episode to the next request [assumption]"
+    )
 
     @model_validator(mode="after")
     def _modalities(self) -> Treatment:

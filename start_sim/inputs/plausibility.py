@@ -14,6 +14,7 @@ from typing import Protocol
 
 from start_sim.core.errors import ScenarioWarning
 from start_sim.core.timebase import DAYS_PER_YEAR
+from start_sim.inputs.regions import Region, shared_dyad_counties
 from start_sim.inputs.tables import County, Program, Workforce
 
 TURNOVER_PLAUSIBLE = 1.0
@@ -36,6 +37,7 @@ class Scenario(Protocol):
     counties: list[County]
     program: Program
     workforce: Workforce
+    regions: list[Region]
 
 
 def _percent_hint(value: float) -> str:
@@ -82,8 +84,9 @@ def warn_implausible(scenario: Scenario) -> None:
     """Warn (``ScenarioWarning``) for every implausible value and every county without dyads."""
     for text in plausibility_problems(scenario):
         warnings.warn(ScenarioWarning(text + "; the run goes on with the value given"), stacklevel=3)
+    shared = shared_dyad_counties(scenario.regions)
     for i, c in enumerate(scenario.counties):
-        if c.dyads == 0 and not any(s.caseworkers for s in c.hiring):
+        if c.dyads == 0 and not any(s.caseworkers for s in c.hiring) and c.name.strip().casefold() not in shared:
             warnings.warn(NoDyadsWarning(
                 f"counties.{i}.dyads (county {c.name!r}) = 0 and no caseworkers are hired later: START never runs "
                 "there, so every family referred after its launch is diverted to usual services; give dyads = 1 or "

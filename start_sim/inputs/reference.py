@@ -190,11 +190,15 @@ def allowed_of(info: FieldInfo) -> str:
         return ("text, not empty" if b.get("min_length") else "text") + none
     if _is_distribution(ann):
         return "a distribution table (see Distributions)" + none
+    if typing.get_origin(ann) is dict and typing.get_args(ann)[1] is float:
+        return "a table of numbers by county name"
     if typing.get_origin(ann) is dict:
-        return "a distribution table per modality (see Distributions)"
+        return "a distribution table per modality (see Distributions)" + none
     if _per_key(ann):
         keys = ", ".join(ann.model_fields)
         return f"a table of {keys}; each at least 0" + none
+    if typing.get_origin(ann) is list and typing.get_args(ann)[0] is str:
+        return "a list of county names" + none
     if typing.get_origin(ann) is list and not _is_table(typing.get_args(ann)[0]):
         return "a list of numbers" + none
     if typing.get_origin(ann) is list:

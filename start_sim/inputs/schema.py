@@ -25,6 +25,7 @@ from start_sim.inputs.feasibility import check_feasible
 from start_sim.inputs.funding import Funding
 from start_sim.inputs.messages import validate_as
 from start_sim.inputs.plausibility import warn_implausible
+from start_sim.inputs.regions import Region, RegionPlan, check_background, check_regions, region_plans
 from start_sim.inputs.sites import Sites
 from start_sim.inputs.tables import (
     MODALITIES,
@@ -67,6 +68,10 @@ class Scenario(Strict):
     costs: Costs = Costs()
     funding: Funding = Funding()
     sites: Sites = Sites()
+    regions: list[Region] = Field(
+        [], description="counties simulated together, sharing treatment providers and dyads; a county in no "
+        "region is a region of one (decision 0020)",
+    )
 
     @model_validator(mode="after")
     def _capacity(self) -> Scenario:
@@ -116,6 +121,16 @@ class Scenario(Strict):
         warn_implausible(self)
         check_feasible(self)
         return self
+
+    @model_validator(mode="after")
+    def _regions(self) -> Scenario:
+        check_regions(self.regions, self.counties)
+        check_background(self.regions, self.treatment.episode_days, self.end_days)
+        return self
+
+    def region_plans(self) -> list[RegionPlan]:
+        """The units of simulation: each region, and every county in no region alone."""
+        return region_plans(self.regions, self.counties)
 
     def slots_of(self, county: County) -> int:
         """Caseload slots at launch: the dyad cap for caseworkers with a mentor, the solo cap for the rest."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from start_sim.inputs.schema import Scenario
+from start_sim.metrics.regions import provider_kpis, region_rows
 from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
@@ -85,6 +86,7 @@ class ReplicationOutput:
     families: list[dict]
     county_kpis: list[dict] = field(default_factory=list)  # the KPIs of each county alone
     budget: list[dict] = field(default_factory=list)  # nominal costs by programme year (see ``budget``)
+    region_kpis: list[dict] = field(default_factory=list)  # the KPIs of each region's counties together
 
 
 def summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> ReplicationOutput:
@@ -105,10 +107,10 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
             if in_cohort(cs.family, sc):
                 families.append(family_row(county.name, run.county, cs, cu, os_, ou))
         timeseries += monthly(sc, run, outs, replication)
-    by_county = [{"replication": replication, "county": sc.counties[run.county].name, **_kpis(sc, [(run, outs)])}
-                 for run, outs in parts]
+    by_county = [{"replication": replication, "county": sc.counties[run.county].name, "region": run.region,
+                  **_kpis(sc, [(run, outs)]), **provider_kpis(sc, [run])} for run, outs in parts]
     return ReplicationOutput({"replication": replication, **_kpis(sc, parts)}, timeseries, families, by_county,
-                             budget_rows(sc, parts, replication))
+                             budget_rows(sc, parts, replication), region_rows(sc, parts, replication, _kpis))
 
 
 def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]]) -> dict[str, float]:

@@ -137,3 +137,17 @@ def kpi_columns() -> list[str]:
     for m in METRICS.values():
         cols += [f"{m.key}_start", f"{m.key}_usual"] if m.arms else [m.key]
     return cols
+
+
+PROVIDER_METRICS: dict[str, Metric] = {m.key: m for mod in ("outpatient", "intensive_outpatient", "residential", "moud")
+                                        for m in [
+    Metric(f"treatment_utilisation_{mod}", f"Treatment places in use: {mod.replace('_', ' ')}", "share",
+           f"place-days in use / ({mod} places x horizon), every client of the places (CPS parents of every county "
+           "using them, and background clients); county_kpis.csv and region_kpis.csv only", True),
+    Metric(f"treatment_wait_days_{mod}", f"Wait for a treatment place: {mod.replace('_', ' ')}", "days",
+           f"request to entry, mean over every client entering {mod} places who asked within the horizon (CPS "
+           "parents and background clients); county_kpis.csv and region_kpis.csv only", True),
+]}
+"""Provider KPIs of the treatment places a county's parents use (its own, or its region's provider's);
+reported per county (county_kpis.csv) and region (region_kpis.csv), not in kpis.csv (they describe a pool of places,
+not the scenario)."""

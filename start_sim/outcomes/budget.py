@@ -17,7 +17,6 @@ usual_casework_start``.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from start_sim.core.timebase import DAYS_PER_YEAR as YEAR
@@ -63,8 +62,9 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
             for case, o in zip(cases, outs[arm], strict=True):
                 if not in_cohort(case.family, sc):
                     continue
-                if not math.isnan(case.tx_start_day) and case.tx_start_day < years * YEAR:
-                    cols[f"treatment_{arm}"][int(case.tx_start_day // YEAR)] += costs.treatment_price(c, case.modality)
+                for day in case.episode_starts:
+                    if day < years * YEAR:
+                        cols[f"treatment_{arm}"][int(day // YEAR)] += costs.treatment_price(c, case.modality)
                 for s in o.care:
                     _spread(cols[f"maintenance_{arm}"], costs.maintenance_per_child_day(c, s.kind) * o.children, s.start, s.end)
                     _spread(cols[f"care_casework_{arm}"], costs.care_casework_per_child_day(c, s.worked) * o.children,

@@ -139,7 +139,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         report_after_closure_12m=report_after,
         days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
         placement_cost=costs.placement_cost(sc.costs, spells, f.children),
-        treatment_cost=costs.treatment_cost(sc.costs, case.modality, tx) if not math.isnan(tx) else 0.0,
+        treatment_cost=sum(costs.treatment_cost(sc.costs, case.modality, day) for day in case.episode_starts),
         episodes=episodes,
         care=spells,
         casework=spans,
@@ -154,3 +154,4 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         disposition_at_closure=at_close,
         disposition_12m_after_closure=at_after,
     )
+

@@ -30,6 +30,8 @@ def write_run_files(results: Results, folder: Path, report: bool = True) -> None
     results.families.to_csv(folder / "families.csv", index=False)
     results.county_kpis.to_csv(folder / "county_kpis.csv", index=False)
     results.budget.to_csv(folder / "budget.csv", index=False)
+    if not results.region_kpis.empty:
+        results.region_kpis.to_csv(folder / "region_kpis.csv", index=False)
     results.budget_by_year().to_csv(folder / "budget_by_year.csv")
     fiscal_note(rows_of(results)[0]).to_csv(folder / "fiscal_note.csv", index=False)
     (folder / "manifest.json").write_text(json.dumps(results.manifest(), indent=2))

@@ -101,8 +101,15 @@ class Case:
     unassigned: list[tuple[float, float]] = field(default_factory=list)  # open without a caseworker: [from, to)
     takes_up: bool = False
     request: TreatmentRequest | None = None  # while queueing for a treatment place
+    repeats: list[tuple[float, float, float]] = field(default_factory=list)  # later episodes: (request, start, exit)
     seqs: dict[str, UniformSeq] = field(default_factory=dict)
 
     @property
     def wait_days(self) -> float:
         return self.assigned_day - self.family.referral_day
+
+    @property
+    def episode_starts(self) -> list[float]:
+        """Days the parent entered treatment: the first episode, then any later one (treatment.max_episodes)."""
+        first = [] if math.isnan(self.tx_start_day) else [self.tx_start_day]
+        return first + [start for _, start, _ in self.repeats if not math.isnan(start)]

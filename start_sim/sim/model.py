@@ -19,23 +19,23 @@ from collections.abc import Callable
 
 import simpy
 
-from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.schema import Scenario
 from start_sim.inputs.sites import uptake_share
 from start_sim.sim.case import Case, Route, Service, State
 from start_sim.sim.engagement import declines, never_engages
 from start_sim.sim.family import Family
-from start_sim.sim.recovery import RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
+from start_sim.sim.providers import CountyLink
+from start_sim.sim.recovery import USING, RecoveryProcess, RecoveryRates, in_recovery, recovery_rates
 from start_sim.sim.residual import length_biased
-from start_sim.sim.staff import CASEWORKER, MENTOR, Post, StaffPool
-from start_sim.sim.streams import stream
+from start_sim.sim.staff import StaffPool
+from start_sim.sim.staff_events import StaffEvents
 from start_sim.sim.treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
 
 Handler = Callable[[Case], None]
 
 
-class CountyModel:
+class CountyModel(StaffEvents):
     """One county, one arm. ``with_start=False`` is the usual-services counterfactual."""
 
     def __init__(
@@ -47,21 +47,25 @@ class CountyModel:
         audit: Callable[[CountyModel, str], None] | None = None,
         seed: int = 0,
         replication: int = 0,
+        link: CountyLink | None = None,
     ) -> None:
         self.sc = scenario
         self.county = scenario.counties[county_index]
-        hires_later = any(step.caseworkers for step in self.county.hiring)
+        self.link = link  # what the county shares with the others of its region (None: nothing)
+        self.staff_county = link.staff_county if link and link.staff_county else self.county  # whose staff plan
+        hires_later = any(step.caseworkers for step in self.staff_county.hiring)
         self.offers_start = with_start  # the START arm: families are referred to START
-        self.with_start = with_start and (self.county.dyads > 0 or hires_later)  # ... and it has staff
-        self.env = simpy.Environment()
+        self.with_start = with_start and (self.staff_county.dyads > 0 or hires_later)  # ... and it has staff
+        self.env = link.env if link else simpy.Environment()
         prog = scenario.program
-        self.pool = StaffPool(prog.caseload_cap, prog.solo_caseload_cap)
+        self.pool = StaffPool(*(link.caps if link and link.caps else (prog.caseload_cap, prog.solo_caseload_cap)))
         self.caseload: list[list[Case]] = []  # per caseworker: its open cases
         self.unassigned: deque[Case] = deque()  # open START cases waiting for another caseworker
         self.families_reassigned = 0
         self.slot_log: list[tuple[float, int]] = [(0.0, 0)]  # (day, caseload slots from then on)
         self.waitlist: deque[Case] = deque()
-        self.treatment: TreatmentSystem[Case] = TreatmentSystem(scenario.treatment_places(self.county))
+        self.treatment: TreatmentSystem[Case] = (link.treatment if link and link.treatment else
+                                                 TreatmentSystem(scenario.treatment_places(self.county)))
         self.audit = audit
         self._end = scenario.end_days
         self._extension: dict[Service, tuple[int, Distribution]] = {
@@ -74,6 +78,9 @@ class CountyModel:
             self._callback(h)
             for h in (self._arrive, self._renege, self._assess, self._release, self._closure_check, self._give_up)
         )
+        self._on_request, self._on_repeat = self._callback(self._request), self._callback(self._repeat)
+        if link and link.staff_host is not None:  # shared dyads: one caseload and waitlist for the region
+            link.share_staff(self, with_start)
         self._on_staff_start, self._on_staff_leave = self._callback(self._staff_start), self._callback(self._staff_leave)
         self._on_outreach_end = self._callback(self._outreach_end)
         if self.with_start:  # staff first: those in post at launch take the day's first families
@@ -90,87 +97,6 @@ class CountyModel:
 
     def _at(self, day: float, callback: Callable[[simpy.Event], None], case: Case) -> None:
         self.env.timeout(max(0.0, day - self.env.now), case).callbacks.append(callback)
-
-    # -- staff ---------------------------------------------------------------------------
-    def _staff_plan(self, seed: int, replication: int, county_index: int) -> None:
-        """Staff in post at launch, then the hiring plan's posts; each post's lag, training and
-        tenure come from its role's own streams, in the order the posts are opened."""
-        county = self.county
-        self._wf = self.sc.workforce_of(county)
-        self._staff_u = {
-            role: stream(seed, replication, county_index, f"staff.{role}") for role in (CASEWORKER, MENTOR)
-        }
-        for role, n in ((CASEWORKER, county.dyads), (MENTOR, county.mentor_count)):
-            for _ in range(n):
-                self._open_post(role, county.launch_day, in_post=True)
-        for step in county.hiring:
-            for role, n in ((CASEWORKER, step.caseworkers), (MENTOR, step.mentors)):
-                for _ in range(n):
-                    self._open_post(role, step.open_day(county.launch_day))
-
-    def _open_post(self, role: str, day: float, in_post: bool = False) -> None:
-        wf = self._wf
-        u_lag, u_training, u_tenure = self._staff_u[role].random(3)
-        post = Post(role, 1.0 if role == CASEWORKER else wf.mentor_fte, opened=day)
-        if in_post:
-            post.hired = post.active = day
-        else:
-            post.hired = day + wf.hiring_lag_days.ppf(u_lag)
-            post.active = post.hired + wf.training_days.ppf(u_training)
-        rate = (wf.caseworker_turnover_per_year if role == CASEWORKER else wf.mentor_turnover_per_year) / DAYS_PER_YEAR
-        if rate > 0:
-            post.left = post.hired - math.log1p(-u_tenure) / rate
-        self.pool.posts.append(post)
-        if post.left > post.active:
-            self._at(post.active, self._on_staff_start, post)
-        if post.left < self._end:
-            self._at(post.left, self._on_staff_leave, post)
-
-    def _staff_start(self, post: Post) -> None:
-        if post.role == CASEWORKER:
-            post.index = self.pool.start_caseworker()
-            self.caseload.append([])
-        else:
-            post.index = self.pool.start_mentor(post.fte)
-        self._log_slots()
-        self._fill_slot()
-        self._check("staff_start")
-
-    def _staff_leave(self, post: Post) -> None:
-        """A leaver's families go to other caseworkers (or wait for one); the post is refilled."""
-        if post.index >= 0:
-            if post.role == CASEWORKER:
-                for case in self.caseload[post.index]:
-                    self._unassign(case)
-                self.caseload[post.index] = []
-                self.pool.caseworker_leaves(post.index)
-            else:
-                cw = self.pool.mentor_leaves(post.index)
-                if cw is not None:
-                    while self.pool.load[cw] > self.pool.cap[cw]:
-                        self._unassign(self.caseload[cw].pop())
-        if self._wf.replace_leavers:
-            self._open_post(post.role, self.env.now)
-        self._log_slots()
-        self._fill_slot()
-        self._check("staff_leave")
-
-    def _log_slots(self) -> None:
-        day, slots = self.env.now, self.pool.slots
-        if self.slot_log[-1][0] == day:
-            self.slot_log[-1] = (day, slots)
-        elif self.slot_log[-1][1] != slots:
-            self.slot_log.append((day, slots))
-
-    def _unassign(self, case: Case) -> None:
-        self.pool.remove(case.caseworker)
-        case.caseworker = -1
-        case.unassigned.append((self.env.now, math.inf))
-        self.unassigned.append(case)
-
-    def _end_unassigned(self, case: Case) -> None:
-        start, _ = case.unassigned[-1]
-        case.unassigned[-1] = (start, self.env.now)
 
     def _check(self, what: str) -> None:
         if self.audit is not None:
@@ -296,9 +222,19 @@ class CountyModel:
             case.assessment_day = at
 
     def _assess(self, case: Case) -> None:
+        """Assessed: the request reaches the treatment places now, or after the region's referral delay."""
+        case.assessment_day = self.env.now
+        if self.link and self.link.referral_days > 0:
+            self._at(self.env.now + self.link.referral_days, self._on_request, case)
+        else:
+            self._request(case)
+
+    def _request(self, case: Case) -> None:
         now = self.env.now
-        case.assessment_day = case.tx_request_day = now
-        priority = START_PRIORITY if case.service == Service.START and self.sc.start.rapid_access else USUAL_PRIORITY
+        if not case.repeats:
+            case.tx_request_day = now
+        first = case.service == Service.START and self.sc.start.rapid_access and (not self.link or self.link.start_priority)
+        priority = START_PRIORITY if first else USUAL_PRIORITY
         places = self.treatment.places[case.modality]
         if places is None:
             case.recovery.give_up_waiting(now)
@@ -322,13 +258,23 @@ class CountyModel:
         self._check("treatment_give_up")
 
     def _enter_treatment(self, case: Case) -> None:
-        now = self.env.now
-        episode = self.sc.treatment.episode_days[case.modality].ppf(case.family.u_episode)
+        now, episodes = self.env.now, self.sc.treatment.episode_days[case.modality]
         case.request = None
-        case.tx_start_day = now
-        case.tx_exit_day = case.recovery.start_treatment(now, episode)
-        self._at(case.tx_exit_day, self._on_release, case)
+        if case.repeats:  # a later episode (treatment.max_episodes), its length from the family's own sequence
+            exit_day = case.recovery.start_treatment(now, episodes.ppf(case.seqs["treatment"].next()))
+            case.repeats[-1] = (case.repeats[-1][0], now, exit_day)
+        else:
+            case.tx_start_day = now
+            exit_day = case.tx_exit_day = case.recovery.start_treatment(now, episodes.ppf(case.family.u_episode))
+        self._at(exit_day, self._on_release, case)
         self._check("treatment")
+
+    def _repeat(self, case: Case) -> None:
+        """A parent still using after an episode, in a case still open, asks for a place again."""
+        if math.isnan(case.closure_day) and case.recovery.state_at(self.env.now) == USING:
+            case.repeats.append((self.env.now, math.nan, math.nan))
+            case.recovery.awaiting_treatment = True
+            self._request(case)
 
     def _release(self, case: Case) -> None:
         """The episode is over: its place passes to the first family in the queue, if any."""
@@ -337,7 +283,10 @@ class CountyModel:
             raise RuntimeError(f"family {case.family.index} leaves a {case.modality} place that does not exist")
         nxt = places.release()
         if nxt is not None:
-            self._enter_treatment(nxt)
+            self.link.hand_over(nxt) if self.link else self._enter_treatment(nxt)
+        tr, now = self.sc.treatment, self.env.now
+        if 1 + len(case.repeats) < tr.max_episodes and math.isnan(case.closure_day) and case.recovery.state_at(now) == USING:
+            self._at(now + tr.repeat_request_days.ppf(case.seqs["treatment"].next()), self._on_repeat, case)
 
     # -- closure -------------------------------------------------------------------------
     def _closure_check(self, case: Case) -> None:
@@ -389,4 +338,4 @@ class CountyModel:
             else:
                 case = self.waitlist.popleft()
                 case.waiting = False
-                self._assign(case, caseworker)
+                (self.link.model_of(case) if self.link else self)._assign(case, caseworker)

@@ -1,19 +1,23 @@
-"""One replication: draw each county's families once, run both arms on them, keep the cases."""
+"""One replication: draw each county's families once, run both arms on them (a region's counties
+together, on one environment per arm), keep the cases."""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from start_sim.inputs.regions import RegionPlan
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.case import Case
 from start_sim.sim.family import Family, draw_families
 from start_sim.sim.model import CountyModel
+from start_sim.sim.providers import PlaceUse, place_use
 from start_sim.sim.referrals import arrival_days
+from start_sim.sim.region import run_region
 from start_sim.sim.staff import Post
 from start_sim.sim.streams import NEW, PRE_EXISTING, CountyDraws
 
@@ -30,6 +34,8 @@ class CountyRun:
     posts: list[Post]  # START staff, in post or vacant, over the run
     families_reassigned: int
     slot_log: list[tuple[float, int]]  # (day, caseload slots from that day)
+    places: dict[str, PlaceUse] = field(default_factory=dict)  # by arm: the treatment places its parents use
+    region: str = ""  # the region's name ('' for a county in no region)
 
 
 def county_families(scenario: Scenario, county_index: int, seed: int, replication: int) -> list[Family]:
@@ -81,7 +87,33 @@ def simulate_county(
     usual = CountyModel(scenario, county_index, families, with_start=False, audit=audit)
     run = CountyRun(county_index, families, start.run(), usual.run(), list(start.pool.peak), start.pool.posts,
                     start.families_reassigned, start.slot_log)
+    key, places, H = f"county {start.county.name}", scenario.treatment_places(start.county), scenario.horizon_days
+    run.places = {arm: place_use(key, places, cases, [], H) for arm, cases in (("start", run.start), ("usual", run.usual))}
     return run, start, usual
+
+
+def simulate_region(
+    scenario: Scenario,
+    plan: RegionPlan,
+    families: dict[int, list[Family]],
+    seed: int,
+    replication: int,
+    audit: Callable[[CountyModel, str], None] | None = None,
+) -> list[CountyRun]:
+    """Both arms of one region on the same families; one run per county. Shared dyads' staff
+    (posts, slots, peak loads) are reported under the host, the region's first county."""
+    arms = {arm: run_region(scenario, plan, families, arm == "start", seed, replication, audit)
+            for arm in ("start", "usual")}
+    runs = []
+    for k in plan.counties:
+        start, usual = arms["start"].models[k], arms["usual"].models[k]
+        staffed = start.link is None or start.link.staff_host is None
+        run = CountyRun(k, families[k], start.cases, usual.cases, list(start.pool.peak) if staffed else [],
+                        start.pool.posts if staffed else [], sum(c.reassignments for c in start.cases),
+                        start.slot_log if staffed else [(0.0, 0)], region=plan.name)
+        run.places = {arm: arms[arm].place_use(k, scenario.horizon_days) for arm in arms}
+        runs.append(run)
+    return runs
 
 
 def simulate(
@@ -93,7 +125,11 @@ def simulate(
     """Run every county in both arms for one replication."""
     runs = []
     with gc_paused():
-        for k in range(len(scenario.counties)):
-            fams = county_families(scenario, k, seed, replication)
-            runs.append(simulate_county(scenario, k, fams, seed, replication, audit)[0])
-    return runs
+        for plan in scenario.region_plans():
+            fams = {k: county_families(scenario, k, seed, replication) for k in plan.counties}
+            if plan.trivial:
+                runs.append(simulate_county(scenario, plan.counties[0], fams[plan.counties[0]], seed, replication,
+                                            audit)[0])
+            else:
+                runs += simulate_region(scenario, plan, fams, seed, replication, audit)
+    return sorted(runs, key=lambda r: r.county)
