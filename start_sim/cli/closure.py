@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from start_sim.cli.common import console
-from start_sim.outputs.formatting import fmt
+from start_sim.cli.common import console, summary_cell
 
 if TYPE_CHECKING:
     from start_sim.experiments.results import Results
@@ -30,10 +29,7 @@ def print_dispositions(results: Results) -> None:
     s = results.summary()
 
     def cell(key: str) -> str:
-        if key not in s.index:
-            return "-"
-        row = s.loc[key]
-        return f"{fmt(row['mean'])} [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+        return summary_cell(s, key)
 
     t = Table(title=f"Where the children are when the case closes, and 12 months later (share of children of the "
                     f"families START served; mean [95% CI], {results.replications} replications; each column adds "

@@ -248,6 +248,14 @@ class ProgressBar:
             self._bar.stop()
 
 
+def summary_cell(summary: Any, key: str) -> str:
+    """A KPI's mean and 95% CI from a ``Results.summary()`` table, or "-" if it has none."""
+    if key not in summary.index:
+        return "-"
+    row = summary.loc[key]
+    return f"{fmt(row['mean'])}  [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+
+
 def print_summary(results: Results, skip: frozenset[str] = frozenset()) -> None:
     """Programme, capacity and cost KPIs, then START vs usual services side by side (without the
     arm-wise KPIs in ``skip``, which the caller shows in a table of their own)."""
@@ -258,10 +266,7 @@ def print_summary(results: Results, skip: frozenset[str] = frozenset()) -> None:
     s = results.summary()
 
     def cell(key: str) -> str:
-        if key not in s.index:
-            return "-"
-        row = s.loc[key]
-        return f"{fmt(row['mean'])}  [{fmt(row['ci_low'])}, {fmt(row['ci_high'])}]"
+        return summary_cell(s, key)
 
     cap = Table(title=f"{results.scenario.name}: capacity and costs (mean [95% CI], {results.replications} replications)")
     cap.add_column("KPI")
