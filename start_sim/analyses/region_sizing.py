@@ -173,6 +173,16 @@ class RegionSizing:
     window: Window = AS_GIVEN
     tried: dict[int, bool] = field(default_factory=dict)
     first_year: RegionSizing | None = None  # the same search in the first year after launch
+    hiring_lead_days: float = 0.0
+    launch_day: float = 0.0
+
+    def note(self) -> str:
+        """The hiring schedule implied, in one sentence."""
+        when = self.launch_day - self.hiring_lead_days
+        day = f"day {when:.0f}" if when >= 0 else f"{-when:.0f} days before day 0"
+        return (f"region {self.region}: open {self.dyads} shared caseworker and {self.mentors} mentor posts by {day} "
+                f"({self.hiring_lead_days:.0f} days of hiring lag + training before the first launch on day "
+                f"{self.launch_day:.0f})")
 
     def shortfalls(self) -> list[str]:
         """In words, each county missing a target the region meets."""
@@ -268,7 +278,8 @@ def size_region(scenario: Scenario, region_index: int, targets: Sequence[str | S
     below = [ev(n - 1).mean(i) for i in range(len(tg))] if n > 1 else None
     m = shared_mentors(shared, n)
     m = n if m is None else m
-    fte = scenario.workforce_of(scenario.counties[ks[0]]).mentor_fte
+    wf = scenario.workforce_of(scenario.counties[ks[0]])
+    fte = wf.mentor_fte
     return RegionSizing(
         region=region.name, targets=tg, dyads_in_scenario=shared.dyads, dyads=n, mentors=m,
         travel_share=shared.travel_share, caps=shared.caps(scenario.program), analytic_dyads=n0,
@@ -277,6 +288,7 @@ def size_region(scenario: Scenario, region_index: int, targets: Sequence[str | S
         annual_cost=staff_cost_per_day(scenario.costs, n, m * fte) * DAYS_PER_YEAR, arrival_per_year=lam * DAYS_PER_YEAR,
         mean_days_in_start=mean_days, extend_probability=q, counties=_county_levels(scenario, ks, lams, best),
         window=window, tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())},
+        hiring_lead_days=wf.hiring_lag_days.mean + wf.training_days.mean, launch_day=launch,
     )
 
 

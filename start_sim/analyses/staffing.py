@@ -197,7 +197,13 @@ class Sizing:
                     row[f"{t.column}_first_year"] = m
         for r in self.regions:
             rows += r.rows()
-        return pd.DataFrame(rows)
+        df = pd.DataFrame(rows)
+        if self.regions:  # a region's county rows have no count of their own: keep the counts whole numbers
+            for col in ("dyads_needed", "caseworkers", "mentors", "dyads_in_scenario", "analytic_dyads",
+                        "dyads_first_year"):
+                if col in df:
+                    df[col] = df[col].astype("Int64")
+        return df
 
 
 def annual_staff_cost(scenario: Scenario, county: County, dyads: int) -> float:
