@@ -231,7 +231,7 @@ def print_region(r, out) -> None:
         table.add_column(f"{t.label}\nmean [95% CI]", justify="right")
     if r.first_year is not None:
         for t in r.targets:
-            table.add_column(f"{t.label}\nfirst year", justify="right")
+            table.add_column(f"{t.label}\nfirst year, {r.first_year.dyads} dyads", justify="right")
     table.add_column("meets\ntarget", justify="right")
     fy = r.first_year.counties if r.first_year is not None else [None] * len(r.counties)
     for c, f in zip(r.counties, fy, strict=True):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from start_sim.analyses.service_targets import ServiceTarget
 from start_sim.analyses.staffing import Sizing
