@@ -4,7 +4,8 @@ A planner names one or more service targets (all must hold), e.g. ``assigned_wit
 and ``diverted_share<=0.05`` (:mod:`start_sim.analyses.service_targets`).
 
 **Method.** Each county is sized alone, with a constant headcount from its launch
-(:mod:`start_sim.analyses.candidate_runs`).
+(:mod:`start_sim.analyses.candidate_runs`); the counties of a region with shared dyads are left to
+:mod:`start_sim.analyses.region_sizing`, which sizes the region as a whole.
 
 1. *Analytic estimate* (:mod:`start_sim.analyses.staffing_estimate`): Little's law and Erlang
    C (or Erlang B under ``waitlist_policy = "divert"``) give the smallest ``n`` whose formulas

@@ -11,7 +11,9 @@ Targets (give --target once or more; all must hold):
 A share may be written 0.9 or 90%. Two answers: "at maturity" (the main table), the service
 levels of families referred after a warm-up (by default 4 mean case lengths, at least 2
 years), in a window as long as the horizon; and "first year after launch", the families
-referred in the county's first year from the scenario's starting state. Each county is sized alone: an analytic estimate
+referred in the county's first year from the scenario's starting state. A region's shared dyads
+are sized for the region as a whole (simulated together, with its providers), and each of its
+counties' service level at that answer is shown. Any other county is sized alone: an analytic estimate
 (Little's law and Erlang C, or Erlang B for waitlist_policy = "divert") is confirmed by
 simulation on common random numbers (the same families for every candidate count), stepping
 down or up to the smallest count whose mean service level over the replications meets every
