@@ -3,6 +3,7 @@ county's level reported, and the ``start-sim size`` command for a region."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,11 @@ def test_every_county_of_the_region_has_its_level():
     rows = pd.DataFrame(sizing.rows())
     assert list(rows["row"]) == ["region", "county of region", "county of region"]
     assert rows.loc[0, "dyads_needed"] == sizing.dyads
+    assert sizing.shortfalls() == [] or not all(c.meets for c in sizing.counties)
+    # a county below the target while the region meets it is named in words
+    low = dataclasses.replace(sizing.counties[1], levels=[(0.5, 0.4, 0.6)], meets=False)
+    said = dataclasses.replace(sizing, reached=True, counties=[sizing.counties[0], low]).shortfalls()
+    assert len(said) == 1 and said[0].startswith("B misses the target while the region meets it")
     # one dyad fewer is worse for the region as a whole (common random numbers)
     if sizing.below is not None:
         assert sizing.below[0] <= sizing.levels[0][0]
