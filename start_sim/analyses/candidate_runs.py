@@ -26,10 +26,19 @@ from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.files import validate
 from start_sim.inputs.referral_forecast import shifted
-from start_sim.inputs.schema import Scenario
-from start_sim.sim.case import dyad_span
+from start_sim.inputs.schema import County, Scenario
+from start_sim.sim.case import Case, dyad_span
 from start_sim.sim.model import CountyModel
 from start_sim.sim.replication import county_families, gc_paused
+
+
+def shift_referrals(c: dict, county: County, window: Window) -> None:
+    """Shift a growing referral rate (or a forecast) of the county data ``c`` back by the window's warm-up."""
+    if county.referral_forecast is not None:
+        c["referral_forecast"] = shifted(county.referral_forecast, window.warmup_days)
+    elif county.referral_growth_per_year != 0:
+        years = window.warmup_days / DAYS_PER_YEAR
+        c["referrals_per_year"] = county.referrals_per_year * (1 + county.referral_growth_per_year) ** (-years)
 
 
 def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_years: float | None = None,
@@ -42,11 +51,7 @@ def county_scenario(scenario: Scenario, county_index: int, dyads: int, runout_ye
     county = scenario.counties[county_index]
     if window.measure_days is not None:
         data["horizon_years"] = window.bounds(county.launch_day, scenario.horizon_days)[1] / DAYS_PER_YEAR
-        if county.referral_forecast is not None:
-            c["referral_forecast"] = shifted(county.referral_forecast, window.warmup_days)
-        elif county.referral_growth_per_year != 0:
-            years = window.warmup_days / DAYS_PER_YEAR
-            c["referrals_per_year"] = county.referrals_per_year * (1 + county.referral_growth_per_year) ** (-years)
+        shift_referrals(c, county, window)
     c["dyads"] = dyads
     c["mentors"] = mentors_for(county, dyads)
     c["hiring"] = []
@@ -79,35 +84,51 @@ def _levels(sc: Scenario, seed: int, replication: int, targets: tuple[ServiceTar
         fams = county_families(sc, 0, seed, replication)
         model = CountyModel(sc, 0, fams, with_start=True, seed=seed, replication=replication)
         cases = model.run()
-    measured = [c for c in cases if not c.family.pre_existing and L <= c.family.referral_day < H
-                and c.route != "declined"]  # a family that declined asked for no slot
+    measured = measured_cases(cases, L, H)
+    busy, ext, checks = busy_days(cases, L, H, sc.program.max_extensions)
+    slots = slot_days(model.slot_log, L, H)
+    return RepLevels(replication, tuple(level(measured, t, H) for t in targets),
+                     busy / slots if slots > 0 else math.nan, ext, checks)
+
+
+def measured_cases(cases: list[Case], lo: float, hi: float) -> list[Case]:
+    """The families referred in [lo, hi) that asked for a slot (not pre-existing, not declined)."""
+    return [c for c in cases if not c.family.pre_existing and lo <= c.family.referral_day < hi
+            and c.route != "declined"]
+
+
+def level(measured: list[Case], t: ServiceTarget, horizon: float) -> float:
+    """Target ``t``'s service level over the ``measured`` families."""
     n = len(measured)
-    levels = []
-    for t in targets:
-        if t.metric == "assigned_within_days":
-            ok = sum(dyad_span(c, H) is not None and c.assigned_day - c.family.referral_day <= t.days + 1e-9
-                     for c in measured)
-            levels.append(ok / n if n else 1.0)
-        else:
-            out = sum(c.route in ("reneged", "diverted") for c in measured)
-            levels.append(out / n if n else 0.0)
-    # utilisation over [launch, horizon): case-days on a caseworker / slot-days
+    if t.metric == "assigned_within_days":
+        ok = sum(dyad_span(c, horizon) is not None and c.assigned_day - c.family.referral_day <= t.days + 1e-9
+                 for c in measured)
+        return ok / n if n else 1.0
+    out = sum(c.route in ("reneged", "diverted") for c in measured)
+    return out / n if n else 0.0
+
+
+def busy_days(cases: list[Case], lo: float, hi: float, max_extensions: int) -> tuple[float, int, int]:
+    """Case-days on a caseworker in [lo, hi), and the extensions and closure checks of closed START cases."""
     busy = 0.0
     ext = checks = 0
-    k = sc.program.max_extensions
     for c in cases:
         held = dyad_span(c, math.inf)  # a START case, or the outreach to a family that never engaged
         if held is None:
             continue
-        busy += max(0.0, min(held[1], H) - max(held[0], L))
+        busy += max(0.0, min(held[1], hi) - max(held[0], lo))
         for u0, u1 in c.unassigned:
-            busy -= max(0.0, min(u1, H) - max(u0, L))
+            busy -= max(0.0, min(u1, hi) - max(u0, lo))
         if c.service == "start" and not c.disengaged and not math.isnan(c.closure_day):
             ext += c.extensions
-            checks += c.extensions + (1 if c.extensions < k else 0)
-    log = [*model.slot_log, (math.inf, 0)]
-    slot_days = sum(v * max(0.0, min(d1, H) - max(d0, L)) for (d0, v), (d1, _) in zip(log, log[1:], strict=False))
-    return RepLevels(replication, tuple(levels), busy / slot_days if slot_days > 0 else math.nan, ext, checks)
+            checks += c.extensions + (1 if c.extensions < max_extensions else 0)
+    return busy, ext, checks
+
+
+def slot_days(slot_log: list[tuple[float, int]], lo: float, hi: float) -> float:
+    """Caseload slot-days in [lo, hi) from a model's slot log."""
+    log = [*slot_log, (math.inf, 0)]
+    return sum(v * max(0.0, min(d1, hi) - max(d0, lo)) for (d0, v), (d1, _) in zip(log, log[1:], strict=False))
 
 
 @dataclass
@@ -159,6 +180,12 @@ class Evaluator:
         self.runout = min(scenario.runout_years, 1.0) if runout_years is None else runout_years
         self.cache: dict[int, Evaluation] = {}
 
+    key = "size"
+    """Prefix of the executor's task keys."""
+
+    measure = staticmethod(_levels)
+    """One replication of a candidate's scenario (a module-level function, so that Dask can ship it)."""
+
     def scenario_for(self, dyads: int) -> Scenario:
         """The one-county scenario with ``dyads`` caseworkers."""
         return county_scenario(self.scenario, self.k, dyads, self.runout, self.window)
@@ -170,14 +197,14 @@ class Evaluator:
             return self.cache[dyads]
         sc = self.scenario_for(dyads)
         done: dict[int, RepLevels] = {}
-        items = [(f"start-sim-size-{self.k}-{dyads}-{self.seed}-{i}-{self.window.label}",
+        items = [(f"start-sim-{self.key}-{self.k}-{dyads}-{self.seed}-{i}-{self.window.label}",
                   (sc, self.seed, i, self.targets, self.window)) for i in range(reps)]
         if self.ex is None:
             for _, args in items:
-                r = _levels(*args)
+                r = self.measure(*args)
                 done[r.replication] = r
         else:
-            self.ex.stream(_levels, items, lambda _key, r: done.__setitem__(r.replication, r))
+            self.ex.stream(self.measure, items, lambda _key, r: done.__setitem__(r.replication, r))
         ev = Evaluation(dyads, self.targets, [done[i] for i in range(reps)])
         if replications is None:
             self.cache[dyads] = ev

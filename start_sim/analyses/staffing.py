@@ -4,7 +4,8 @@ A planner names one or more service targets (all must hold), e.g. ``assigned_wit
 and ``diverted_share<=0.05`` (:mod:`start_sim.analyses.service_targets`).
 
 **Method.** Each county is sized alone, with a constant headcount from its launch
-(:mod:`start_sim.analyses.candidate_runs`).
+(:mod:`start_sim.analyses.candidate_runs`); the counties of a region with shared dyads are left to
+:mod:`start_sim.analyses.region_sizing`, which sizes the region as a whole.
 
 1. *Analytic estimate* (:mod:`start_sim.analyses.staffing_estimate`): Little's law and Erlang
    C (or Erlang B under ``waitlist_policy = "divert"``) give the smallest ``n`` whose formulas
@@ -58,6 +59,7 @@ from start_sim.analyses.steady_state import AS_GIVEN, FIRST_YEAR, Window, maturi
 from start_sim.core.dotted import show
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
+from start_sim.inputs.regions import shared_dyad_counties
 from start_sim.inputs.schema import County, Scenario
 from start_sim.outcomes.costs import staff_cost_per_day
 
@@ -161,6 +163,7 @@ class Sizing:
     skipped: list[str] = field(default_factory=list)  # counties not sized, or what was left out of them
     confidence: float | None = None  # the share of replications asked to meet the targets (None: the mean)
     first_year: list[CountySizing] = field(default_factory=list)  # the same search in the first year after launch
+    regions: list[Any] = field(default_factory=list)  # region_sizing.RegionSizing, one per region with shared dyads
 
     def table(self) -> pd.DataFrame:
         """One row per county: the answer, its service levels with 95% CI, cost and hiring dates."""
@@ -193,7 +196,15 @@ class Sizing:
                 row["target_met_first_year"] = f.reached
                 for t, (m, _, _) in zip(f.targets, f.levels, strict=True):
                     row[f"{t.column}_first_year"] = m
-        return pd.DataFrame(rows)
+        for r in self.regions:
+            rows += r.rows()
+        df = pd.DataFrame(rows)
+        if self.regions:  # a region's county rows have no count of their own: keep the counts whole numbers
+            for col in ("dyads_needed", "caseworkers", "mentors", "dyads_in_scenario", "analytic_dyads",
+                        "dyads_first_year"):
+                if col in df:
+                    df[col] = df[col].astype("Int64")
+        return df
 
 
 def annual_staff_cost(scenario: Scenario, county: County, dyads: int) -> float:
@@ -209,6 +220,20 @@ def _floor(scenario: Scenario, county: County) -> int:
     n = 1
     while slots_for(scenario, county, n) < county.initial_caseload and n < MAX_DYADS:
         n += 1
+    return n
+
+
+def search(ev: Evaluator, n0: int, floor: int, ample: int, confidence: float | None) -> int:
+    """From the analytic ``n0``, step down while the smaller count still meets the targets, or up
+    until one does: the smallest count meeting them (or where the upward search gives up)."""
+    n = n0
+    if meets(ev(n), confidence):
+        while n - 1 >= floor and meets(ev(n - 1), confidence):
+            n -= 1
+    else:
+        limit = max(ample * 4, n0 + 50)  # where the upward search gives up (a search setting [assumption])
+        while not meets(ev(n), confidence) and n < limit:
+            n += 1
     return n
 
 
@@ -244,14 +269,7 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
         ev = Evaluator(scenario, county_index, tg, replications, seed, executor, window=window)
     if progress:
         progress(f"{county.name} ({window.label}): analytic estimate {n0} dyads")
-    n = n0
-    if meets(ev(n), confidence):
-        while n - 1 >= floor and meets(ev(n - 1), confidence):
-            n -= 1
-    else:
-        limit = max(ample * 4, n0 + 50)  # where the upward search gives up (a search setting [assumption])
-        while not meets(ev(n), confidence) and n < limit:
-            n += 1
+    n = search(ev, n0, floor, ample, confidence)
     if progress:
         progress(f"{county.name} ({window.label}): {n} dyads")
     best = ev(n)
@@ -297,9 +315,13 @@ def size_staffing(scenario: Scenario, targets: str | ServiceTarget | Iterable[st
         raise ValueError("replications must be at least 1")
     out, first, skipped = [], [], []
     basis = "maturity" if steady_state else "as_given"
+    shared = shared_dyad_counties(scenario.regions)  # sized by start_sim.analyses.region_sizing
     with Executor(workers, scheduler) as ex:
         use = ex if ex.uses_dask(replications) else None
         for k, county in enumerate(scenario.counties):
+            if county.name.strip().casefold() in shared:
+                skipped.append(f"{county.name}: served by its region's shared dyads, sized with the region")
+                continue
             if county.launch_day >= scenario.horizon_days or county.referrals_per_year * county.eligible_share <= 0:
                 skipped.append(f"{county.name}: no eligible referrals after its launch within the horizon")
                 continue

@@ -11,7 +11,9 @@ Targets (give --target once or more; all must hold):
 A share may be written 0.9 or 90%. Two answers: "at maturity" (the main table), the service
 levels of families referred after a warm-up (by default 4 mean case lengths, at least 2
 years), in a window as long as the horizon; and "first year after launch", the families
-referred in the county's first year from the scenario's starting state. Each county is sized alone: an analytic estimate
+referred in the county's first year from the scenario's starting state. A region's shared dyads
+are sized for the region as a whole (simulated together, with its providers), and each of its
+counties' service level at that answer is shown. Any other county is sized alone: an analytic estimate
 (Little's law and Erlang C, or Erlang B for waitlist_policy = "divert") is confirmed by
 simulation on common random numbers (the same families for every candidate count), stepping
 down or up to the smallest count whose mean service level over the replications meets every
@@ -76,7 +78,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from start_sim.analyses.staffing import fill_sizing_defaults, parse_target, size_staffing
+    from start_sim.analyses.region_sizing import size_scenario
+    from start_sim.analyses.staffing import fill_sizing_defaults, parse_target
     from start_sim.inputs.files import read_scenario_data, validate
     from start_sim.inputs.plausibility import NoDyadsWarning
     from start_sim.outputs.writers import write_sizing
@@ -113,7 +116,7 @@ def main(args: argparse.Namespace) -> int:
     check_size(scenario, args.replications, args.replications)
     with output_folder(out, "size") if out is not None else nullcontext():
         try:
-            sizing = size_staffing(scenario, targets, replications=args.replications, seed=args.seed,
+            sizing = size_scenario(scenario, targets, replications=args.replications, seed=args.seed,
                                    workers=args.workers, confidence=args.confidence,
                                    steady_state=not args.from_launch, first_year=not args.no_first_year,
                                    warmup_years=args.warmup_years)
@@ -162,11 +165,14 @@ def print_sizing(sizing) -> None:
         table.add_row("total", str(sum(c.dyads for c in sizing.counties)),
                       str(sum(c.caseworkers for c in sizing.counties)), str(sum(c.mentors for c in sizing.counties)),
                       "", *[""] * len(sizing.targets), "", f"${fmt(sum(c.annual_cost for c in sizing.counties))}", "")
-    out.print(table)
+    if sizing.counties:
+        out.print(table)
     if sizing.first_year:
         print_first_year(sizing, out)
+    for r in sizing.regions:
+        print_region(r, out)
     out.print("[bold]Hiring schedule[/bold] (posts open hiring lag + training before families are taken):")
-    for c in sizing.counties:
+    for c in [*sizing.counties, *sizing.regions]:
         out.print(f"  - {c.note()}")
     out.print("[bold]How it was found[/bold]:")
     for c in sizing.counties:
@@ -181,7 +187,8 @@ def print_sizing(sizing) -> None:
                       + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in c.tried.items()) + below + floor)
     for s in sizing.skipped:
         out.print(f"  - note: {s}")
-    window = sizing.counties[0].window.label if sizing.counties else "from launch to the horizon"
+    window = (sizing.counties[0].window.label if sizing.counties else
+              sizing.regions[0].window.label if sizing.regions else "from launch to the horizon")
     out.print(f"Service levels count the families referred {window} (eligible, after the county's launch); the "
               "same random numbers for every count. Staff cost: salary + fringe with supervision and overhead, per "
               "year.")
@@ -206,3 +213,45 @@ def print_first_year(sizing, out) -> None:
         warm = ", ".join(f"{c.county} {c.window.warmup_days / 365.25:.1f}" for c in sizing.counties)
         out.print(f"At maturity: families referred after a warm-up of START (years: {warm}), over a window as long "
                   "as the horizon; caseloads fill up over the first years, so the first year's waits are shorter.")
+
+
+def print_region(r, out) -> None:
+    """A region's shared dyads: the answer for all its families, then each county's level at it."""
+    from rich.table import Table
+
+    needed = f"{r.dyads}" if r.reached else f">{r.dyads} (not met)"
+    first = ""
+    if r.first_year is not None:
+        f = r.first_year
+        first = f"; first year after launch: {f.dyads if f.reached else f'>{f.dyads} (not met)'}"
+    table = Table(title=f"Region {r.region}: {needed} shared dyads ({r.mentors} mentors) {r.window.label}{first}; "
+                        f"caps {r.caps[0]} (travel share {r.travel_share:.0%}), utilisation {_pct(r.utilisation)}, "
+                        f"P(meets target) {_pct(r.p_meets)}, staff cost ${fmt(r.annual_cost)} a year")
+    table.add_column("county", justify="left")
+    table.add_column("eligible\nper year", justify="right")
+    for t in r.targets:
+        table.add_column(f"{t.label}\nmean [95% CI]", justify="right")
+    if r.first_year is not None:
+        for t in r.targets:
+            table.add_column(f"{t.label}\nfirst year, {r.first_year.dyads} dyads", justify="right")
+    table.add_column("meets\ntarget", justify="right")
+    fy = r.first_year.counties if r.first_year is not None else [None] * len(r.counties)
+    for c, f in zip(r.counties, fy, strict=True):
+        extra = [_pct(m) for m, _, _ in f.levels] if f is not None else []
+        table.add_row(c.county, f"{c.arrival_per_year:.1f}", *(f"{_pct(m)} [{_pct(max(lo, 0.0))}, {_pct(min(hi, 1.0))}]"
+                                                                for m, lo, hi in c.levels), *extra,
+                      "yes" if c.meets else "no")
+    table.add_section()
+    extra = [_pct(m) for m, _, _ in r.first_year.levels] if r.first_year is not None else []
+    table.add_row("region", f"{r.arrival_per_year:.1f}", *(f"{_pct(m)} [{_pct(max(lo, 0.0))}, {_pct(min(hi, 1.0))}]"
+                                                           for m, lo, hi in r.levels), *extra, "yes" if r.reached else "no")
+    out.print(table)
+    below = ""
+    if r.below is not None:
+        below = "; with one dyad fewer: " + ", ".join(f"{t.column} {_pct(b)}" for t, b in zip(r.targets, r.below, strict=True))
+    out.print(f"  - region {r.region}: analytic estimate {r.analytic_dyads} shared dyads (Erlang on {r.arrival_per_year:.0f} "
+              f"eligible families/yr x {r.mean_days_in_start:.0f} days in START at the travel-reduced caps, utilisation "
+              f"{_pct(r.analytic_utilisation)}), simulated with its counties and providers together "
+              + ", ".join(f"{n}:{'met' if ok else 'missed'}" for n, ok in r.tried.items()) + below)
+    for s in r.shortfalls():
+        out.print(f"  - [bold]{s}[/bold]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from start_sim.analyses.service_targets import ServiceTarget
 from start_sim.analyses.staffing import Sizing
@@ -32,6 +33,8 @@ def render(sizing: Sizing, manifest: dict) -> str:
     """The staffing report as one HTML page."""
     t = sizing.table()
     words = [target_words(x) for x in sizing.targets]
+    if "row" in t:
+        t = t[t["row"] != "county of region"]  # a region's counties share its dyads: the region row answers
     bl = bottom_line.size(t, words, sizing.replications)
     head = ["county", "dyads needed", "caseworkers", "mentors", "target met",
             *(escape(x.label) for x in sizing.targets), "chance of meeting the target", "utilisation",
@@ -53,7 +56,8 @@ def render(sizing: Sizing, manifest: dict) -> str:
             "[95% confidence interval; simulation noise only; see the uncertainty analysis for parameter "
             "uncertainty]. Staff cost: salary, fringe and overhead of the posts, USD a year.</p>"
             + f"<p class=small>{where}</p>" + table(head, rows) + skipped + _first_year(sizing)
-            + "<h2>Hiring schedule</h2><ul>" + "".join(f"<li>{escape(c.note())}</li>" for c in sizing.counties)
+            + "".join(_region(r) for r in sizing.regions)
+            + "<h2>Hiring schedule</h2><ul>" + "".join(f"<li>{escape(c.note())}</li>" for c in [*sizing.counties, *sizing.regions])
             + "</ul>" + inputs_html(sizing.scenario)
             + "<h2>Manifest</h2><details><summary>manifest.json</summary>"
             f"<pre>{escape(json.dumps(manifest, indent=2))}</pre></details>")
@@ -71,6 +75,24 @@ def _first_year(sizing: Sizing) -> str:
     return ("<h2>First year after launch</h2><p class=small>The same targets for the families referred in each "
             "county's first year, from the scenario's starting state: caseloads are still filling, so fewer dyads "
             "meet them than at maturity.</p>" + table(head, rows))
+
+
+def _region(r: Any) -> str:
+    """A region's shared dyads: its answer, and each county's service level at it."""
+    fy = r.first_year
+    head = ["", "eligible a year", *(escape(x.label) for x in r.targets), "meets the target"]
+    rows = [[escape(c.county), f"{c.arrival_per_year:.1f}", *(_level(*lv) for lv in c.levels), "yes" if c.meets else
+             "<b>no</b>"] for c in r.counties]
+    rows.append(["<b>region</b>", f"{r.arrival_per_year:.1f}", *(_level(*lv) for lv in r.levels),
+                 "yes" if r.reached else "<b>no</b>"])
+    needed = str(r.dyads) if r.reached else f"&gt;{r.dyads}"
+    first = "" if fy is None else f" In the first year after launch: {fy.dyads if fy.reached else f'&gt;{fy.dyads}'}."
+    short = "".join(f"<p><b>{escape(s)}.</b></p>" for s in r.shortfalls())
+    return (f"<h2>Region {escape(r.region)}: shared dyads</h2><p>{needed} shared dyads ({r.mentors} mentors) serve "
+            f"all its counties {escape(r.window.label)}, caseload cap {r.caps[0]} after a travel share of "
+            f"{share(r.travel_share)}; utilisation {share(r.utilisation)}, the target met in {share(r.p_meets)} of "
+            f"replications, staff cost {money(r.annual_cost)} a year.{first} The counties' service levels at that "
+            "answer (a county's families may wait longer than the region's as a whole):</p>" + table(head, rows) + short)
 
 
 def write_size_report(sizing: Sizing, manifest: dict, folder: Path) -> Path:
