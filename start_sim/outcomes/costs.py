@@ -115,10 +115,21 @@ def staff_cost(c: Costs, posts: list[Post], horizon_days: float) -> float:
     """Present value of the START staff who were on the payroll before the horizon: pay from
     hire (training included) to leaving or the horizon, with supervision and overhead, plus
     training per hire."""
-    total = 0.0
-    for p in posts:
-        if p.hired >= horizon_days:
-            continue
-        total += flow(c, post_cost_per_day(c, p), max(p.hired, 0.0), min(p.left, horizon_days))
-        total += c.training_per_hire * discount(c, p.hired)
-    return total
+    return staff_cost_by(c, posts, [horizon_days])[0]
+
+
+def staff_cost_by(c: Costs, posts: list[Post], horizons: list[float]) -> list[float]:
+    """``staff_cost`` to each of ``horizons`` (the cumulative cost series), each post priced once."""
+    delta = rate_per_day(c)
+    terms = [(p.hired, max(p.hired, 0.0), p.left, post_cost_per_day(c, p), c.training_per_hire * pv.factor(delta, p.hired))
+             for p in posts]
+    out = []
+    for h in horizons:
+        total = 0.0
+        for hired, start, left, per_day, training in terms:
+            if hired >= h:
+                continue
+            total += pv.flow(delta, start, min(left, h), per_day)
+            total += training
+        out.append(total)
+    return out
