@@ -50,3 +50,7 @@ def test_family_scaling_multiplies_every_countys_referral_rate(kentucky):
     sc = bench().with_referrals(kentucky, 4)
     assert [c.referrals_per_year for c in sc.counties] == [4 * c.referrals_per_year for c in kentucky.counties]
     assert [c.dyads for c in sc.counties] == [c.dyads for c in kentucky.counties], "staffing must not change"
+
+
+def test_machine_speedup_is_a_ratio_of_two_timings():
+    assert bench().machine_speedup(10_000) > 0
