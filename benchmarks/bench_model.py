@@ -15,6 +15,16 @@ usual-services counterfactual), counted once: the unit of the target (docs/requi
 10,000 families per second per core. Times are CPU seconds of this process
 (``time.process_time``), so other work on the machine disturbs them less; every
 figure is the median over repetitions.
+
+The same run also reports two scalings, as ratios (``--scaling none`` leaves them out):
+
+- *families*: the scenario with every county's referral rate times 1, 2 and 4, each timed as
+  above; the CPU time per family relative to 1x (1.00 everywhere = linear in families);
+- *workers*: the same replications through ``experiments.executor.Executor`` on a Dask
+  cluster of 1 and of 2 worker processes, wall-clock time after the cluster has started
+  (a warm-up task on every worker); the speed-up 1-worker time / 2-worker time (2.00 = ideal
+  on 2 free cores; on a shared machine other work lowers it), beside the speed-up the machine
+  gives two pure-Python processes at that moment (``machine_speedup``).
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ from pathlib import Path
 import simpy
 
 import start_sim as ss
+from start_sim.experiments.executor import Executor
+from start_sim.experiments.records import run_replication
 from start_sim.metrics.kpis import ReplicationOutput, summarise
 from start_sim.sim.replication import county_families, gc_paused, simulate_county
 
@@ -209,6 +221,79 @@ def render(rep: Report, scenario: ss.Scenario, replications: int, repeats: int) 
     return "\n".join(lines)
 
 
+def with_referrals(scenario: ss.Scenario, factor: float) -> ss.Scenario:
+    """The scenario with every county's referral rate times ``factor`` (staffing unchanged)."""
+    return scenario.with_changes({f"counties.{k}.referrals_per_year": c.referrals_per_year * factor
+                                  for k, c in enumerate(scenario.counties)})
+
+
+FAMILY_FACTORS = (1, 2, 4)
+
+
+def family_scaling(scenario: ss.Scenario, replications: int, repeats: int, seed: int) -> dict[int, Report]:
+    """The benchmark at 1x, 2x and 4x the referral rate (one report per factor)."""
+    out = {}
+    for factor in FAMILY_FACTORS:
+        sc = with_referrals(scenario, factor)
+        time_replication(sc, seed, 0)  # warm-up at this size
+        out[factor] = measure(sc, replications, repeats, seed)
+    return out
+
+
+def worker_seconds(scenario: ss.Scenario, workers: int, replications: int, seed: int) -> float:
+    """Wall-clock seconds of ``replications`` replications through the Dask executor with
+    ``workers`` worker processes, after a warm-up replication on every worker (imports and
+    first-call costs are not timed)."""
+    with Executor(workers, kind="dask") as ex:
+        ex.stream(run_replication, [(f"bench-warm-{workers}", (scenario, seed, 0))], lambda key, out: None)  # starts it
+        ex.client.wait_for_workers(workers)
+        ex.client.run(run_replication, scenario, seed, 0)  # every worker imports and runs once before the clock
+        items = [(f"bench-{workers}-{i}", (scenario, seed, i)) for i in range(replications)]
+        t0 = time.perf_counter()
+        ex.stream(run_replication, items, lambda key, out: None)
+        return time.perf_counter() - t0
+
+
+def _burn(n: int) -> int:
+    """Pure-Python CPU work for ``machine_speedup``."""
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def machine_speedup(n: int = 4_000_000) -> float:
+    """What the machine gives two processes now: serial time of two equal CPU-bound jobs over
+    their time on a pool of 2 processes (2.00 on 2 free cores; less when others use them)."""
+    import multiprocessing
+
+    t0 = time.perf_counter()
+    _burn(n)
+    _burn(n)
+    serial = time.perf_counter() - t0
+    with multiprocessing.Pool(2) as pool:
+        pool.map(_burn, [1, 1])  # workers started
+        t0 = time.perf_counter()
+        pool.map(_burn, [n, n])
+        return serial / (time.perf_counter() - t0)
+
+
+def render_scaling(by_factor: dict[int, Report], workers: tuple[float, float, float] | None) -> str:
+    """The scalings as text: time per family relative to 1x; 1-worker / 2-worker time."""
+    per_family = {f: rep.seconds / rep.families for f, rep in by_factor.items()}
+    lines = ["", "  scaling in families (referral rate x1, x2, x4; CPU time per family relative to x1, 1.00 = linear):"]
+    for f, rep in by_factor.items():
+        lines.append(f"    x{f}: {rep.families:,.0f} families, {rep.events / max(rep.families, 1):.1f} events and "
+                     f"{rep.bare_events_per_family:,.0f} bare-loop events per family, "
+                     f"time per family {per_family[f] / per_family[FAMILY_FACTORS[0]]:.2f}")
+    if workers is not None:
+        one, two, machine = workers
+        lines.append(f"  scaling in workers (Dask executor, wall clock): 1 worker {one:.2f} s, 2 workers {two:.2f} s, "
+                     f"speed-up {one / two:.2f} (2.00 = ideal); the machine itself gives 2 processes a speed-up "
+                     f"of {machine:.2f} now (pure-Python jobs), so the executor reaches {one / two / machine:.0%} of it")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> Report:
     """Run the benchmark and print its report; returns the figures."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -218,6 +303,10 @@ def main(argv: list[str] | None = None) -> Report:
     ap.add_argument("--replications", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--scaling", choices=("all", "families", "none"), default="all",
+                    help="also measure the scaling in families and (all) in Dask workers")
+    ap.add_argument("--scaling-replications", type=int, default=2, help="replications per size in the family scaling")
+    ap.add_argument("--worker-replications", type=int, default=8, help="replications in each worker run")
     args = ap.parse_args(argv)
     scenario = ss.load_scenario(args.scenario)
     changes: dict[str, float] = {"horizon_years": args.horizon_years}
@@ -227,6 +316,13 @@ def main(argv: list[str] | None = None) -> Report:
     time_replication(scenario, args.seed, 0)  # warm-up: imports, caches
     report = measure(scenario, args.replications, args.repeats, args.seed)
     print(render(report, scenario, args.replications, args.repeats))
+    if args.scaling != "none":
+        by_factor = family_scaling(scenario, args.scaling_replications, args.repeats, args.seed)
+        workers = None
+        if args.scaling == "all":
+            one, two = (worker_seconds(scenario, w, args.worker_replications, args.seed) for w in (1, 2))
+            workers = (one, two, machine_speedup())
+        print(render_scaling(by_factor, workers))
     return report
 
 

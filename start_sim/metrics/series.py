@@ -127,7 +127,7 @@ def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]
     ``placement_cost_*``, ``subsidy_cost_*`` and ``usual_casework_cost_*`` (summed over counties)."""
     c = sc.costs
     H = sc.horizon_days
-    out = {"program_cost_cum": [costs.staff_cost(c, run.posts, min(d, H)) for d in days.tolist()]}
+    out = {"program_cost_cum": costs.staff_cost_by(c, run.posts, [min(d, H) for d in days.tolist()])}
     delta = discount.rate_per_day(c.discount_rate_per_year)
     casework = costs.usual_casework_per_family_day(c)
     for arm, arm_outs in outs.items():

@@ -19,6 +19,7 @@ removal (``removal_days``, decision 0032).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from itertools import pairwise
@@ -46,14 +47,25 @@ class Episode:
 
 
 def _segments(times: list[float], states: list[int], t0: float, t1: float) -> list[tuple[float, float, int]]:
-    """The parent's states as (start, end, state) pieces covering [t0, t1]."""
+    """The parent's states as (start, end, state) pieces covering [t0, t1].
+
+    ``times`` is sorted: the walk starts at the state in force at ``t0`` (bisection) and
+    stops at the first change after ``t1``, so a query costs the pieces it returns."""
     out = []
     n = len(times)
-    for i in range(n):
-        s = max(times[i], t0)
-        e = min(times[i + 1] if i + 1 < n else math.inf, t1)
+    i = bisect.bisect_right(times, t0) - 1
+    if i < 0:
+        i = 0
+    while i < n:
+        ti = times[i]
+        if ti >= t1:
+            break
+        s = ti if ti > t0 else t0
+        nxt = times[i + 1] if i + 1 < n else math.inf
+        e = nxt if nxt < t1 else t1
         if e > s:
             out.append((s, e, states[i]))
+        i += 1
     return out
 
 
@@ -146,31 +158,18 @@ def placement_history(
     """The children's spells away from home (in care or with kin) from referral to ``end_day``."""
     episodes: list[Episode] = []
     t = referral_day
-    home_rate = {USING: p.rate_using, TREATMENT: p.rate_in_treatment}
-    start_open = paths.start_open
     leave = 1.0 + p.kin_arrangement_ratio  # every departure from home: foster-care entries and kin arrangements
+    recovered_rate = p.rate_in_recovery * leave / DAYS_PER_YEAR
+    home_rate = {USING: p.rate_using * leave / DAYS_PER_YEAR, TREATMENT: p.rate_in_treatment * leave / DAYS_PER_YEAR}
+    start_open = paths.start_open
+    safety = paths.safety_multiplier
     while t < end_day:
         first = not episodes and t == referral_day
         # -- at home: first departure by spending a unit-exponential budget, or a removal on a re-report
         if not ((removed_at_investigation or kin_at_investigation) and first):
             budget = -math.log(u.next())
-            entry = math.inf
-            for s, e, state in _segments(times, states, t, end_day):
-                cuts = [s, e]
-                if start_open is not None:
-                    cuts += [x for x in start_open if s < x < e]
-                cuts.sort()
-                for a, b in pairwise(cuts):
-                    rate = home_rate.get(state, p.rate_in_recovery) * leave / DAYS_PER_YEAR
-                    if start_open is not None and start_open[0] <= a < start_open[1]:
-                        rate *= paths.safety_multiplier
-                    if rate * (b - a) >= budget:
-                        entry = a + budget / rate
-                        break
-                    budget -= rate * (b - a)
-                if entry < math.inf:
-                    break
-            removal = next((d for d in paths.removal_days if t < d < end_day), math.inf)
+            entry = _home_exit(_segments(times, states, t, end_day), home_rate, recovered_rate, start_open, safety, budget)
+            removal = next((d for d in paths.removal_days if t < d < end_day), math.inf) if paths.removal_days else math.inf
             formal = removal < entry
             entry = min(entry, removal)
             if entry == math.inf:
@@ -191,6 +190,32 @@ def placement_history(
             return episodes
         t = episode.end
     return episodes
+
+
+def _home_exit(
+    segments: list[tuple[float, float, int]],
+    home_rate: dict[int, float],
+    recovered_rate: float,
+    start_open: tuple[float, float] | None,
+    safety: float,
+    budget: float,
+) -> float:
+    """Day the unit-exponential ``budget`` is spent at home over the parent's ``segments`` (inf if
+    never): the state's daily rate of leaving home, times ``safety`` while the START case is open."""
+    for s, e, state in segments:
+        base = home_rate.get(state, recovered_rate)
+        if start_open is None:
+            pieces: tuple[float, ...] | list[float] = (s, e)
+        else:
+            o0, o1 = start_open
+            pieces = [s, e, *(x for x in start_open if s < x < e)]
+            pieces.sort()
+        for a, b in pairwise(pieces):
+            rate = base * safety if start_open is not None and o0 <= a < o1 else base
+            if rate * (b - a) >= budget:
+                return a + budget / rate
+            budget -= rate * (b - a)
+    return math.inf
 
 
 def _kin_spell(
@@ -224,14 +249,17 @@ def _care_spell(
     adoption = tpr + p.adoption_days_after_tpr.ppf(u.next()) if tpr < math.inf else math.inf
     budget = -math.log(u.next())
     pick = u.next()
+    r_in, r_out = p.reunification_rate_in_recovery, p.reunification_rate_not_in_recovery
+    after_hearing = p.reunification_multiplier_after_hearing
+    guard_rate = p.guardianship_rate_after_hearing if kind == "relative" else 0.0
     for s, e, state in _segments(times, states, entry, min(end_day, adoption)):
-        cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)})
+        cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)}) if s < hearing < e or s < tpr < e else (s, e)
+        recovered = state >= EARLY
         for a, b in pairwise(cuts):
-            recovered = state >= EARLY
-            reun = 0.0 if a >= tpr else (p.reunification_rate_in_recovery if recovered else p.reunification_rate_not_in_recovery)
+            reun = 0.0 if a >= tpr else (r_in if recovered else r_out)
             if a >= hearing and not recovered:
-                reun *= p.reunification_multiplier_after_hearing
-            guard = p.guardianship_rate_after_hearing if kind == "relative" and a >= hearing else 0.0
+                reun *= after_hearing
+            guard = guard_rate if a >= hearing else 0.0
             total = (reun + guard) / DAYS_PER_YEAR
             if total * (b - a) >= budget:
                 day = a + budget / total

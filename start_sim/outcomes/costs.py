@@ -52,7 +52,10 @@ def care_cost_per_child_day(c: Costs, kind: str, worked: bool = False) -> float:
 
 def placement_cost(c: Costs, spells: list[CareSpell], children: int) -> float:
     """Present value of care (maintenance and in-care casework) of ``children`` over ``spells``."""
-    return children * sum(flow(c, care_cost_per_child_day(c, s.kind, s.worked), s.start, s.end) for s in spells)
+    if not spells:
+        return 0
+    delta = rate_per_day(c)
+    return children * sum(pv.flow(delta, s.start, s.end, care_cost_per_child_day(c, s.kind, s.worked)) for s in spells)
 
 
 def usual_casework_per_family_day(c: Costs) -> float:
@@ -62,7 +65,10 @@ def usual_casework_per_family_day(c: Costs) -> float:
 
 def usual_casework_cost(c: Costs, spans: list[tuple[float, float]]) -> float:
     """Present value of usual-services casework over a family's days on a usual caseload."""
-    return sum(flow(c, usual_casework_per_family_day(c), a, b) for a, b in spans)
+    if not spans:
+        return 0
+    delta, per_day = rate_per_day(c), usual_casework_per_family_day(c)
+    return sum(pv.flow(delta, a, b, per_day) for a, b in spans)
 
 
 def subsidy_per_child_day(c: Costs, kind: str) -> float:
@@ -72,7 +78,10 @@ def subsidy_per_child_day(c: Costs, kind: str) -> float:
 
 def subsidy_cost(c: Costs, spells: list[tuple[str, float, float]], children: int) -> float:
     """Present value of subsidies after exit of ``children`` over ``spells``."""
-    return children * sum(flow(c, subsidy_per_child_day(c, kind), a, b) for kind, a, b in spells)
+    if not spells:
+        return 0
+    delta = rate_per_day(c)
+    return children * sum(pv.flow(delta, a, b, subsidy_per_child_day(c, kind)) for kind, a, b in spells)
 
 
 def treatment_price(c: Costs, modality: str) -> float:
@@ -106,10 +115,21 @@ def staff_cost(c: Costs, posts: list[Post], horizon_days: float) -> float:
     """Present value of the START staff who were on the payroll before the horizon: pay from
     hire (training included) to leaving or the horizon, with supervision and overhead, plus
     training per hire."""
-    total = 0.0
-    for p in posts:
-        if p.hired >= horizon_days:
-            continue
-        total += flow(c, post_cost_per_day(c, p), max(p.hired, 0.0), min(p.left, horizon_days))
-        total += c.training_per_hire * discount(c, p.hired)
-    return total
+    return staff_cost_by(c, posts, [horizon_days])[0]
+
+
+def staff_cost_by(c: Costs, posts: list[Post], horizons: list[float]) -> list[float]:
+    """``staff_cost`` to each of ``horizons`` (the cumulative cost series), each post priced once."""
+    delta = rate_per_day(c)
+    terms = [(p.hired, max(p.hired, 0.0), p.left, post_cost_per_day(c, p), c.training_per_hire * pv.factor(delta, p.hired))
+             for p in posts]
+    out = []
+    for h in horizons:
+        total = 0.0
+        for hired, start, left, per_day, training in terms:
+            if hired >= h:
+                continue
+            total += pv.flow(delta, start, min(left, h), per_day)
+            total += training
+        out.append(total)
+    return out

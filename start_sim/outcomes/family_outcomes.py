@@ -122,7 +122,8 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         sober = home_close = report_after = during = placed_after = math.nan
         at_close = at_after = ""
     tx = case.tx_start_day
-    spells, spans, subsidies = care_spells(sc, case, episodes), usual_casework_spans(sc, case), subsidy_spells(sc, case, episodes)
+    spans = usual_casework_spans(sc, case)
+    spells, subsidies = care_spells(sc, case, episodes, spans), subsidy_spells(sc, case, episodes)
     at_12m = f.referral_day + OUTCOME_WINDOW_DAYS
     return Outcome(
         children=f.children,

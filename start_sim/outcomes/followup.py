@@ -37,11 +37,14 @@ def report_days(
     out: list[float] = []
     budget = -math.log(u.next())
     i_state = 0
+    n = len(times)
+    recovered_rate, using_rate = p.report_rate_in_recovery / DAYS_PER_YEAR, p.report_rate_using / DAYS_PER_YEAR
+    o0, o1 = start_open if start_open is not None else (math.inf, -math.inf)
     for a, b in pairwise(edges):
-        while i_state + 1 < len(times) and times[i_state + 1] <= a:
+        while i_state + 1 < n and times[i_state + 1] <= a:
             i_state += 1
-        rate = (p.report_rate_in_recovery if states[i_state] >= EARLY else p.report_rate_using) / DAYS_PER_YEAR
-        if start_open is not None and start_open[0] <= a < start_open[1]:
+        rate = recovered_rate if states[i_state] >= EARLY else using_rate
+        if o0 <= a < o1:
             rate *= surveillance
         t = a
         while rate > 0 and rate * (b - t) >= budget:

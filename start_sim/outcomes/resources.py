@@ -56,11 +56,16 @@ def wait_interval(case: Case) -> tuple[float, float]:
     return (ref, math.inf) if case.state == State.WAITING else (ref, ref)
 
 
-def care_spells(sc: Scenario, case: Case, episodes: list[Episode]) -> list[CareSpell]:
+def care_spells(
+    sc: Scenario, case: Case, episodes: list[Episode], casework: list[tuple[float, float]] | None = None
+) -> list[CareSpell]:
     """The family's days in care within its window, cut where its own worker's case (START or
-    usual services) opens and closes: the same rule in both arms."""
+    usual services) opens and closes: the same rule in both arms. ``casework``: the family's
+    ``usual_casework_spans`` if already known."""
+    if not episodes:
+        return []
     w0, w1 = window(sc, case)
-    worked = worker_spans(sc, case)
+    worked = worker_spans(sc, case, casework)
     out = []
     for ep in episodes:
         a, b = max(ep.start, w0), min(ep.end, w1)
@@ -73,10 +78,11 @@ def care_spells(sc: Scenario, case: Case, episodes: list[Episode]) -> list[CareS
     return out
 
 
-def worker_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:
+def worker_spans(sc: Scenario, case: Case, casework: list[tuple[float, float]] | None = None) -> list[tuple[float, float]]:
     """Days the family's own worker has its case open: its dyad slot (a START case, or the
-    outreach to a family that never engaged), or its days on a usual-services caseload."""
-    spans = usual_casework_spans(sc, case)
+    outreach to a family that never engaged), or its days on a usual-services caseload
+    (``casework``: the family's ``usual_casework_spans`` if already known)."""
+    spans = usual_casework_spans(sc, case) if casework is None else casework
     held = dyad_span(case, sc.end_days)
     return [held, *spans] if held is not None else spans
 
