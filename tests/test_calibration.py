@@ -4,6 +4,7 @@ and the shipped calibrated scenario against its targets (slow)."""
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 import start_sim as ss
 from start_sim.analyses.calibration import calibrate
 from start_sim.analyses.calibration_objective import evaluate, objective, simulated_targets
+from start_sim.core.errors import ScenarioError
 from start_sim.experiments.runner import replicate
 from start_sim.inputs.targets import CalibrationTarget, Parameter, Settings, TargetSet, load_targets
 from start_sim.outputs.calibration_report import write_calibration
@@ -102,6 +104,16 @@ def test_cli_calibrate_rejects_bad_targets(tmp_path):
     bad.write_text('[[targets]]\nid = "T1"\nbogus = 1\n')
     assert main(["calibrate", str(ROOT / "scenarios" / "kentucky.toml"), "--targets", str(bad),
                  "--out", str(tmp_path / "o")]) == 2
+
+
+def test_too_few_local_points_for_the_curvature_of_the_free_parameters_is_refused(tmp_path):
+    """Ten free parameters need 66 points for a full quadratic: 64 would leave the posterior's
+    covariance underdetermined (a least-squares fit with more coefficients than points)."""
+    text = (ROOT / "calibration" / "targets.toml").read_text()
+    bad = tmp_path / "t.toml"
+    bad.write_text(re.sub(r"(?m)^local_points = \d+", "local_points = 64", text))
+    with pytest.raises(ScenarioError, match="calibration.local_points = 64 is not allowed with 10 free parameters"):
+        load_targets(bad)
 
 
 @pytest.mark.slow

@@ -126,6 +126,12 @@ SHARE_KINDS = ("rate", "at_least", "interval")
 TEXT_KEYS = ("id", "name", "kpi", "arm", "kind", "population", "source", "site")
 
 
+def quadratic_terms(parameters: int) -> int:
+    """Coefficients of a full quadratic in ``parameters`` variables: constant, linear, squares
+    and products (the local fit that gives the posterior's proposal its covariance)."""
+    return 1 + parameters + parameters * (parameters + 1) // 2
+
+
 def load_targets(path: str | Path) -> TargetSet:
     """Read a targets file (see ``calibration/targets.toml``); every problem in it is one
     :class:`ScenarioError` naming the file, the key, the value and what is allowed."""
@@ -136,6 +142,11 @@ def load_targets(path: str | Path) -> TargetSet:
     params = _parameters(data.get("parameters"), problems)
     targets = _targets(data.get("targets"), problems)
     settings = _settings(data.get("calibration", {}), problems)
+    terms = quadratic_terms(len(params))
+    if params and settings.local_points < terms:
+        problems.append(f"calibration.local_points = {settings.local_points} is not allowed with {len(params)} free "
+                        f"parameters: the curvature at the optimum is a full quadratic with {terms} coefficients, so "
+                        f"it needs at least {terms} points (about twice that for a stable posterior)")
     if problems:
         head = "invalid targets file" if len(problems) == 1 else f"invalid targets file ({len(problems)} problems)"
         raise ScenarioError(f"{head}: " + "; ".join(problems), file=str(path), problems=problems)
