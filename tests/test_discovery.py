@@ -158,3 +158,19 @@ def test_a_design_the_scenario_refuses_names_the_design_and_its_values(tiny, des
     full = tiny.with_changes({"counties.0.initial_caseload": 30})  # 30 families need 3 dyads at the cap
     with pytest.raises(ScenarioError, match=r"d\.toml: design \d+ \(dyads = .*does not fit the scenario"):
         design_scenarios(full, design, sample(design, 8, 1), "d.toml")
+
+
+@pytest.mark.parametrize("end", ["low", "high"])
+def test_the_bundled_kentucky_design_loads_and_every_factor_moves_its_paths_at_both_ends(end):
+    """The shipped design names paths that exist in the calibrated Kentucky scenario (its places
+    are the public providers' since issue 12), and each factor at its end of range changes them."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    design, _ = load_design(root / "scenarios" / "designs" / "kentucky_design.toml")
+    base = ss.load_scenario(root / "scenarios" / "kentucky_calibrated.toml")
+    row = pd.Series({"design": 0, **{f.name: getattr(f, end) for f in design.factors}})
+    sc = design_scenario(base, design, row)
+    assert sc.to_dict() != base.to_dict()
+    if end == "high":
+        assert sc.regions[0].providers[0].places.outpatient == pytest.approx(1.5 * base.regions[0].providers[0].places.outpatient)

@@ -165,3 +165,13 @@ def test_declines_on_top_of_a_forecast_acceptance_share_warn_of_double_counting(
     with warnings.catch_warnings():
         warnings.simplefilter("error", ScenarioWarning)
         scenario(acceptance_share={"dist": "fixed", "value": 1.0}).with_changes({"program.decline_probability": 0.1})
+
+
+def test_a_word_field_that_may_be_empty_keeps_its_words():
+    """``"none"`` empties an optional field; a field that takes words (a design's ``relative_to``)
+    keeps any other word."""
+    from start_sim.inputs.design import Factor
+
+    lever = Factor(name="m", label="mentors", paths=["counties.*.mentors"], relative_to="dyads", low=0.5, high=1.0)
+    assert lever.relative_to == "dyads"
+    assert Factor(name="m", label="m", paths=["x"], relative_to="none", low=0.5, high=1.0).relative_to is None

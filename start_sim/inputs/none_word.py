@@ -27,6 +27,14 @@ def admits_none(annotation: Any) -> bool:
     return (origin is typing.Union or origin is types.UnionType) and type(None) in typing.get_args(annotation)
 
 
+def admits_text(annotation: Any) -> bool:
+    """Whether a field's type takes other words too (``str | None``, a ``Literal`` of words)."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = typing.get_args(annotation) or (annotation,)
+    return any(a is str or typing.get_origin(a) is typing.Literal for a in args)
+
+
 def _is_number(text: str) -> bool:
     try:
         float(text)
@@ -37,8 +45,8 @@ def _is_number(text: str) -> bool:
 
 def none_words(fields: dict[str, FieldInfo], data: Any) -> Any:
     """``data`` with ``"none"`` (any case, surrounding spaces ignored) replaced by None in every
-    field that allows None; ``ValueError`` for any other word in such a field (a number written
-    as text is left to the field's own check)."""
+    field that allows None; ``ValueError`` for any other word in such a field unless the field
+    also takes words (a number written as text is left to the field's own check)."""
     if not isinstance(data, dict):
         return data
     out = None
@@ -50,7 +58,7 @@ def none_words(fields: dict[str, FieldInfo], data: Any) -> Any:
         if value.strip().casefold() == NONE_WORD:
             out = dict(data) if out is None else out
             out[key if key in data else name] = None
-        elif not _is_number(value):
+        elif not _is_number(value) and not admits_text(info.annotation):
             raise ValueError(
                 f"{key} = {value!r} is not allowed: give a value or the word \"{NONE_WORD}\" in quotes "
                 f"({key} = \"{NONE_WORD}\"; TOML has no null)"
