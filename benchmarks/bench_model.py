@@ -44,7 +44,7 @@ import start_sim as ss
 from start_sim.experiments.executor import Executor
 from start_sim.experiments.records import run_replication
 from start_sim.metrics.kpis import ReplicationOutput, summarise
-from start_sim.sim.replication import county_families, gc_paused, simulate_county
+from start_sim.sim.replication import county_families, gc_paused, simulate_county, simulate_region
 
 ROOT = Path(__file__).resolve().parents[1]
 KENTUCKY = ROOT / "scenarios" / "kentucky.toml"
@@ -77,10 +77,18 @@ def time_replication(scenario: ss.Scenario, seed: int, replication: int) -> Repl
         families = [county_families(scenario, k, seed, replication) for k in range(len(scenario.counties))]
         t1 = time.process_time()
         runs, events = [], 0
-        for k, fams in enumerate(families):
-            run, start, usual = simulate_county(scenario, k, fams, seed, replication)
-            runs.append(run)
-            events += processed(start.env) + processed(usual.env)
+        for plan in scenario.region_plans():  # as replication.simulate: a county alone, or its region
+            if plan.trivial:
+                k = plan.counties[0]
+                run, start, usual = simulate_county(scenario, k, families[k], seed, replication)
+                runs.append(run)
+                events += processed(start.env) + processed(usual.env)
+            else:
+                region_runs, arms = simulate_region(scenario, plan, {k: families[k] for k in plan.counties}, seed,
+                                                    replication)
+                runs += region_runs
+                events += sum(processed(arm.env) for arm in arms.values())
+        runs.sort(key=lambda r: r.county)
         t2 = time.process_time()
     output = summarise(scenario, runs, replication)
     t3 = time.process_time()

@@ -17,7 +17,7 @@ from start_sim.sim.family import Family, draw_families
 from start_sim.sim.model import CountyModel
 from start_sim.sim.providers import PlaceUse, place_use
 from start_sim.sim.referrals import arrival_days
-from start_sim.sim.region import run_region
+from start_sim.sim.region import RegionArm, run_region
 from start_sim.sim.staff import Post
 from start_sim.sim.streams import NEW, PRE_EXISTING, CountyDraws
 
@@ -99,9 +99,10 @@ def simulate_region(
     seed: int,
     replication: int,
     audit: Callable[[CountyModel, str], None] | None = None,
-) -> list[CountyRun]:
-    """Both arms of one region on the same families; one run per county. Shared dyads' staff
-    (posts, slots, peak loads) are reported under the host, the region's first county."""
+) -> tuple[list[CountyRun], dict[str, RegionArm]]:
+    """Both arms of one region on the same families; one run per county, and the two arms
+    (``"start"``, ``"usual"``). Shared dyads' staff (posts, slots, peak loads) are reported under
+    the host, the region's first county."""
     arms = {arm: run_region(scenario, plan, families, arm == "start", seed, replication, audit)
             for arm in ("start", "usual")}
     runs = []
@@ -113,7 +114,7 @@ def simulate_region(
                         start.slot_log if staffed else [(0.0, 0)], region=plan.name)
         run.places = {arm: arms[arm].place_use(k, scenario.horizon_days) for arm in arms}
         runs.append(run)
-    return runs
+    return runs, arms
 
 
 def simulate(
@@ -131,5 +132,5 @@ def simulate(
                 runs.append(simulate_county(scenario, plan.counties[0], fams[plan.counties[0]], seed, replication,
                                             audit)[0])
             else:
-                runs += simulate_region(scenario, plan, fams, seed, replication, audit)
+                runs += simulate_region(scenario, plan, fams, seed, replication, audit)[0]
     return sorted(runs, key=lambda r: r.county)
