@@ -22,7 +22,7 @@ from start_sim.sim.replication import county_families, simulate
 LONG = {"dist": "lognormal", "mean": 900, "sd": 600}
 
 
-def region(treatment: dict | None = None, moud_places: int = 8, horizon: float = 3) -> ss.Scenario:
+def region(treatment: dict | None = None, moud_places: int = 8, horizon: float = 3, background: float = 2) -> ss.Scenario:
     """Two counties of opioid-heavy families sharing one provider with background MOUD clients."""
     return ss.Scenario(
         name="moud", horizon_years=horizon, runout_years=1, treatment={"moud_share_opioids": 0.6, **(treatment or {})},
@@ -32,7 +32,7 @@ def region(treatment: dict | None = None, moud_places: int = 8, horizon: float =
             "name": "P", "places": {"outpatient": 14, "intensive_outpatient": 4, "residential": 3, "moud": moud_places},
             "referral_days": {"B": 3},
             "background_clients_per_year": {"outpatient": 40, "intensive_outpatient": 15, "residential": 15,
-                                            "moud": 4}}]}])
+                                            "moud": background}}]}])
 
 
 def county(treatment: dict | None = None, costs_: dict | None = None, n: float = 300) -> ss.Scenario:
@@ -107,6 +107,19 @@ def test_long_retention_fills_the_panel_never_past_its_places_and_waits_rise():
     assert ongoing["treatment_utilisation_moud_usual"] > episode["treatment_utilisation_moud_usual"]
 
 
+def test_background_moud_that_would_overfill_the_panel_with_retention_is_refused():
+    """32 background MOUD clients a year fill 84% of 25 places with 240-day episodes, 128% with a year's
+    mean retention: their queue would grow without bound, so the scenario is refused."""
+    provider = {"name": "P", "places": {"outpatient": 30, "intensive_outpatient": 10, "residential": 8, "moud": 25},
+                "background_clients_per_year": {"outpatient": 0, "intensive_outpatient": 0, "residential": 0,
+                                                "moud": 32}}
+    make = {"name": "x", "counties": [{"name": "A", "referrals_per_year": 5, "dyads": 1}],
+            "regions": [{"name": "R", "counties": ["A"], "providers": [provider]}]}
+    ss.Scenario(**make)
+    with pytest.raises(ValueError, match=r"moud = 32 fills 128% of its 25 moud places"):
+        ss.Scenario(**make, treatment={"moud_mode": "ongoing"})
+
+
 def test_time_on_medication_follows_the_retention_distribution():
     """No queue, no dropout hazard: every parent's time on MOUD is a retention draw, so its mean over ~1,700
     parents is the distribution's mean (365 days) within three standard errors; background clients too."""
@@ -120,11 +133,11 @@ def test_time_on_medication_follows_the_retention_distribution():
     retained_24w = 0.5 * math.erfc((math.log(168) - math.log(ret.mean) + sigma**2 / 2) / (sigma * math.sqrt(2)))
     assert np.mean(days > 168) == pytest.approx(retained_24w, abs=0.04)
     assert 0.5 < retained_24w < 0.6  # the sourced figure: about half retained at 24 weeks
-    big = region({"moud_mode": "ongoing"}, moud_places=400, horizon=40)
+    big = region({"moud_mode": "ongoing"}, moud_places=400, horizon=20, background=100)
     arm = build_region(big, big.region_plans()[0], {0: [], 1: []}, False, 3, 0)
     arm.env.run(until=big.end_days)
     bg = np.array([b.episode for b in arm.providers[0].clients if b.modality == "moud"])
-    assert len(bg) > 120 and abs(bg.mean() - ret.mean) < 3 * np.std(bg, ddof=1) / math.sqrt(len(bg))
+    assert len(bg) > 1500 and abs(bg.mean() - ret.mean) < 3 * np.std(bg, ddof=1) / math.sqrt(len(bg))
     # the episode mode's MOUD spells are shorter: the dropout hazard ends many before their episode
     short = np.array([e - s for run in simulate(county(), 3, 0) for c, s, e in moud_spells(run.usual)])
     assert short.mean() < 0.8 * sc.treatment.episode_days["moud"].mean
