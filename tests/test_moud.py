@@ -12,9 +12,11 @@ import pytest
 
 import start_sim as ss
 from start_sim.core.timebase import DAYS_PER_MONTH
+from start_sim.analyses.bca import bca, ledger
 from start_sim.metrics.kpis import summarise
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.sim.family import in_cohort
 from start_sim.sim.recovery import EARLY, TREATMENT, USING
 from start_sim.sim.region import RegionArm, build_region
 from start_sim.sim.replication import county_families, simulate
@@ -167,8 +169,10 @@ def test_medication_is_billed_per_day_on_it_in_both_arms():
     """Undiscounted, a family's treatment cost is moud_per_day x its days on medication, in each arm; the
     budget and the benefit-cost ledger bill through the same function (monthly bills)."""
     sc = county({"moud_mode": "ongoing", "max_episodes": 2}, {"discount_rate_per_year": 0.0, "moud_per_day": 25.0}, n=80)
-    billed = 0
+    billed, extra = 0, 0.0
     for run in simulate(sc, 2, 0):
+        extra += sum(family_outcome(sc, a).treatment_cost - family_outcome(sc, b).treatment_cost
+                     for a, b in zip(run.start, run.usual, strict=True) if in_cohort(a.family, sc))
         for cases in (run.start, run.usual):
             for c in cases:
                 spells = [(c.tx_start_day, c.tx_exit_day)] + [(s, e) for _, s, e in c.repeats]
@@ -177,7 +181,8 @@ def test_medication_is_billed_per_day_on_it_in_both_arms():
                 bills = costs.treatment_bills(sc.treatment, c)
                 assert all(0 < d <= DAYS_PER_MONTH for _, d in bills)
                 billed += bool(bills)
-    assert billed > 100
+    assert billed > 100 and extra > 0
+    assert bca(ledger(sc, 2, 0), sc.costs)["pv_extra_treatment_cost"] == pytest.approx(extra, rel=1e-9)
     episode = county({}, {"discount_rate_per_year": 0.0})
     c = next(c for run in simulate(episode, 2, 0) for c in run.usual if not math.isnan(c.tx_start_day))
     assert family_outcome(episode, c).treatment_cost == episode.costs.treatment_per_episode.moud
