@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import start_sim as ss
-from start_sim.core.timebase import DAYS_PER_MONTH
 from start_sim.analyses.bca import bca, ledger
+from start_sim.core.timebase import DAYS_PER_MONTH
 from start_sim.metrics.kpis import summarise
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import family_outcome
