@@ -117,13 +117,14 @@ class Treatment(Strict):
     )
     moud_mode: Literal["episode", "ongoing"] = Field(
         "episode", description="MOUD as a fixed-length episode (episode_days.moud, ended early by the dropout hazard) "
-        "or as ongoing medication held until discontinuation (moud_retention_days); decision 0053",
+        "or as ongoing medication held until discontinuation (moud_retention_days); decision 0053 [assumption: "
+        "\"episode\" keeps the model the Kentucky scenarios were calibrated with]",
     )
     moud_retention_days: Distribution = Field(
         Lognormal(dist="lognormal", mean=365, sd=550),
         description="moud_mode = \"ongoing\": days on medication until discontinuation (the prescriber or OTP panel "
-        "place is held as long); median about 200 days, 54% retained at 24 weeks, 29% at a year [about half retained "
-        "at 6 months: MOUD-RET-HSER-2014, MOUD-RET-STEIN-2005; the shape is an assumption]",
+        "place is held as long); median about 200 days, 54% retained at 24 weeks, 29% at a year [MOUD-RET-HSER-2014, "
+        "MOUD-RET-STEIN-2005: about half retained at 24 weeks; shape and tail: assumption]",
     )
 
     @model_validator(mode="after")
