@@ -12,7 +12,9 @@ import pytest
 
 import start_sim as ss
 from start_sim.analyses.bca import bca, ledger
+from start_sim.core.errors import ScenarioWarning
 from start_sim.core.timebase import DAYS_PER_MONTH
+from start_sim.inputs.plausibility import plausibility_problems, warn_implausible
 from start_sim.metrics.kpis import summarise
 from start_sim.outcomes import costs
 from start_sim.outcomes.family_outcomes import family_outcome
@@ -65,7 +67,9 @@ def test_off_is_todays_model_and_on_changes_it():
     for make in (region, county):
         base = kpis(make())
         assert kpis(make({"moud_mode": "episode"})) == base
-        assert kpis(make({"moud_mode": "episode", "moud_retention_days": LONG})) == base  # unused when off
+        with pytest.warns(ScenarioWarning, match="is set but"):
+            unused = make({"moud_mode": "episode", "moud_retention_days": LONG})
+        assert kpis(unused) == base  # unused when off
         assert kpis(make({"moud_mode": "ongoing"})) != base
 
 
@@ -120,6 +124,14 @@ def test_background_moud_that_would_overfill_the_panel_with_retention_is_refused
     ss.Scenario(**make)
     with pytest.raises(ValueError, match=r"moud = 32 fills 128% of its 25 moud places"):
         ss.Scenario(**make, treatment={"moud_mode": "ongoing"})
+
+
+def test_retention_set_but_unused_or_implausible_warns():
+    with pytest.warns(ScenarioWarning, match="moud_retention_days is set but"):
+        warn_implausible(county({"moud_retention_days": LONG}))
+    with pytest.warns(ScenarioWarning, match="mean of 3650 days"):
+        warn_implausible(county({"moud_mode": "ongoing", "moud_retention_days": {"dist": "fixed", "value": 3650}}))
+    assert not plausibility_problems(county({"moud_mode": "ongoing", "moud_retention_days": LONG}))
 
 
 def test_time_on_medication_follows_the_retention_distribution():
