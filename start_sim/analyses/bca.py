@@ -74,6 +74,7 @@ class Ledger:
     tx_arm: np.ndarray
     tx_mod: np.ndarray  # index into MODALITIES
     tx_day: np.ndarray
+    tx_days: np.ndarray  # days billed per day (ongoing MOUD, decision 0053); NaN: billed per episode
     children: int  # children of the referred families
     families: int
     started: int  # referred families served by START
@@ -111,15 +112,16 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
                 ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.worked) for sp in o.care]
                 cw += [(arm, a, b, ref) for a, b in o.casework]
                 sub += [(arm, subsidies[k], a, b, ref, f.children) for k, a, b in o.subsidies]
-                tx += [(arm, mods[case.modality], day) for day in case.episode_starts]
+                tx += [(arm, mods[case.modality], day, days) for day, days in costmod.treatment_bills(scenario.treatment, case)]
     e = np.array(ep, dtype=float).reshape(-1, 7)
     w = np.array(cw, dtype=float).reshape(-1, 4)
     u = np.array(sub, dtype=float).reshape(-1, 6)
-    t = np.array(tx, dtype=float).reshape(-1, 3)
+    t = np.array(tx, dtype=float).reshape(-1, 4)
     return Ledger(scenario, e[:, 0].astype(int), e[:, 1].astype(int), e[:, 2], e[:, 3], e[:, 4], e[:, 5],
                   e[:, 6].astype(bool), w[:, 0].astype(int), w[:, 1], w[:, 2], w[:, 3],
                   u[:, 0].astype(int), u[:, 1].astype(int), u[:, 2], u[:, 3], u[:, 4], u[:, 5],
-                  t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], kids, fams, started, pre, (placed[0], placed[1]),
+                  t[:, 0].astype(int), t[:, 1].astype(int), t[:, 2], t[:, 3], kids, fams, started, pre,
+                  (placed[0], placed[1]),
                   [p for run in runs for p in run.posts])
 
 
@@ -180,7 +182,8 @@ def bca(led: Ledger, c: Costs | None = None, options: Options = DEFAULT) -> dict
     usual_cw = _by_arm(led.cw_arm, _pv(rate, led.cw_start, led.cw_end, led.cw_ref, h)
                        * costmod.usual_casework_per_family_day(c))
     tx_price = np.array([costmod.treatment_price(c, m) for m in MODALITIES])
-    tx_pv = tx_price[led.tx_mod] * discount.factor(discount.rate_per_day(rate), led.tx_day)
+    tx_bill = np.where(np.isnan(led.tx_days), tx_price[led.tx_mod], c.moud_per_day * np.nan_to_num(led.tx_days))
+    tx_pv = tx_bill * discount.factor(discount.rate_per_day(rate), led.tx_day)
     treat = _by_arm(led.tx_arm, tx_pv)
     program = costmod.staff_cost(c, led.posts, sc.horizon_days)
     credit = usual_cw[1] - usual_cw[0]

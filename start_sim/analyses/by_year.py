@@ -33,7 +33,7 @@ def until(led: Ledger, day: float) -> Ledger:
     posts = [replace(p, left=min(p.left, day)) for p in led.posts if p.hired < day]
     return replace(led, ep_end=np.minimum(led.ep_end, day), cw_end=np.minimum(led.cw_end, day),
                    sub_end=np.minimum(led.sub_end, day), tx_arm=led.tx_arm[tx], tx_mod=led.tx_mod[tx],
-                   tx_day=led.tx_day[tx], posts=posts, until=min(led.until, day))
+                   tx_day=led.tx_day[tx], tx_days=led.tx_days[tx], posts=posts, until=min(led.until, day))
 
 
 def perspectives(options: Options) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ says *assumption*.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -114,6 +114,17 @@ class Treatment(Strict):
     )
     repeat_request_days: Distribution = Field(
         Fixed(dist="fixed", value=30), description="days from the end of an episode to the next request [assumption]"
+    )
+    moud_mode: Literal["episode", "ongoing"] = Field(
+        "episode", description="MOUD as a fixed-length episode (episode_days.moud, ended early by the dropout hazard) "
+        "or as ongoing medication held until discontinuation (moud_retention_days); decision 0053 [assumption: "
+        "\"episode\" keeps the model the Kentucky scenarios were calibrated with]",
+    )
+    moud_retention_days: Distribution = Field(
+        Lognormal(dist="lognormal", mean=365, sd=550),
+        description="moud_mode = \"ongoing\": days on medication until discontinuation (the prescriber or OTP panel "
+        "place is held as long); median about 200 days, 54% retained at 24 weeks, 29% at a year [MOUD-RET-HSER-2014, "
+        "MOUD-RET-STEIN-2005: about half retained at 24 weeks; shape and tail: assumption]",
     )
 
     @model_validator(mode="after")
@@ -313,5 +324,9 @@ class Costs(Strict):
     treatment_per_episode: ByModality = Field(
         ByModality(outpatient=3_000, intensive_outpatient=6_000, residential=12_000, moud=7_000),
         description="treatment cost per episode, paid by Medicaid/state [assumption]",
+    )
+    moud_per_day: float = Field(
+        29.0, ge=0, description="treatment.moud_mode = \"ongoing\": MOUD cost per day on medication, paid by "
+        "Medicaid/state, in place of treatment_per_episode.moud [assumption: the $7,000 episode over its 240-day mean]",
     )
     discount_rate_per_year: float = Field(0.03, ge=0, le=0.2, description="real discount rate [assumption]")

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from start_sim.core.errors import ScenarioWarning
 from start_sim.core.timebase import DAYS_PER_YEAR
+from start_sim.inputs.family_tables import Treatment
 from start_sim.inputs.regions import Region, shared_dyad_counties
 from start_sim.inputs.tables import County, Program, Workforce
 
@@ -25,6 +26,10 @@ GROWTH_PLAUSIBLE = 0.25
 
 CAP_PLAUSIBLE = (6, 25)
 """A caseload cap outside 6-25 is far from START's 12-15 [KY-SOP-6.3]."""
+
+RETENTION_PLAUSIBLE = (30.0, 5 * DAYS_PER_YEAR)
+"""A mean MOUD retention under a month or over five years is far from about half retained at 24
+weeks [MOUD-RET-HSER-2014, MOUD-RET-STEIN-2005]."""
 
 
 class NoDyadsWarning(ScenarioWarning):
@@ -38,6 +43,7 @@ class Scenario(Protocol):
     program: Program
     workforce: Workforce
     regions: list[Region]
+    treatment: Treatment
 
 
 def _percent_hint(value: float) -> str:
@@ -55,6 +61,20 @@ def _workforce(wf: Workforce, where: str) -> list[str]:
     return out
 
 
+def _moud(tr: Treatment) -> list[str]:
+    """Ongoing MOUD retention far from the sources, or a retention that is set but not used."""
+    mean = tr.moud_retention_days.mean
+    if "moud_retention_days" in tr.model_fields_set and tr.moud_mode == "episode":
+        return ["treatment.moud_retention_days is set but treatment.moud_mode = \"episode\" does not use it: MOUD "
+                "episodes last episode_days.moud; write moud_mode = \"ongoing\" for medication held until "
+                "discontinuation"]
+    lo, hi = RETENTION_PLAUSIBLE
+    if tr.moud_mode == "ongoing" and not lo <= mean <= hi:
+        return [f"treatment.moud_retention_days has a mean of {mean:.0f} days, far from the sources' about half "
+                "retained at 24 weeks (the default's mean is 365 days) [MOUD-RET-HSER-2014, MOUD-RET-STEIN-2005]"]
+    return []
+
+
 def plausibility_problems(scenario: Scenario) -> list[str]:
     """One sentence per value that is allowed but implausible."""
     out = _workforce(scenario.workforce, "workforce.")
@@ -62,6 +82,7 @@ def plausibility_problems(scenario: Scenario) -> list[str]:
     lo, hi = CAP_PLAUSIBLE
     if not lo <= cap <= hi:
         out.append(f"program.caseload_cap = {cap} is far from START's 12-15 families per dyad [KY-SOP-6.3]")
+    out += _moud(scenario.treatment)
     for i, c in enumerate(scenario.counties):
         if c.workforce is not None:
             out += _workforce(c.workforce, f"counties.{i}.workforce.")

@@ -200,18 +200,22 @@ def region_plans(regions: list[Region], counties: list[County]) -> list[RegionPl
     return plans
 
 
-def background_load(provider: Provider, episode_days: dict[str, Distribution], modality: str) -> float:
+def background_load(provider: Provider, episode_days: dict[str, Distribution], modality: str,
+                    retention: Distribution | None = None) -> float:
     """Offered load of the provider's background clients on its ``modality`` places:
-    arrivals a day x mean episode / places (1 or more: their queue grows without bound)."""
+    arrivals a day x mean episode / places (1 or more: their queue grows without bound);
+    ``retention``: ongoing MOUD, whose clients hold a place for the mean retention instead."""
     places = getattr(provider.places, modality)
     rate = getattr(provider.background_clients_per_year, modality) / 365.25
     if rate == 0:
         return 0.0
     episodes = provider.background_episode_days or episode_days
-    return rate * episodes[modality].mean / places
+    held = retention if retention is not None and modality == "moud" else episodes[modality]
+    return rate * held.mean / places
 
 
-def check_background(regions: list[Region], episode_days: dict[str, Distribution], end_days: float) -> None:
+def check_background(regions: list[Region], episode_days: dict[str, Distribution], end_days: float,
+                     retention: Distribution | None = None) -> None:
     """Background clients alone must leave every modality some room (load below 1), and their events
     (arrival and release, in both arms) must fit a replication's event budget."""
     clients = sum(sum(getattr(p.background_clients_per_year, m) for m in MODALITIES)
@@ -223,11 +227,11 @@ def check_background(regions: list[Region], episode_days: dict[str, Distribution
     for r, region in enumerate(regions):
         for p, prov in enumerate(region.providers):
             for m in MODALITIES:
-                load = background_load(prov, episode_days, m)
+                load = background_load(prov, episode_days, m, retention)
                 if load >= 1:
                     raise ValueError(
                         f"regions.{r}.providers.{p}.background_clients_per_year.{m} = "
                         f"{getattr(prov.background_clients_per_year, m):g} fills {load:.0%} of its "
-                        f"{getattr(prov.places, m):g} {m} places on its own (arrivals x mean episode / places): "
-                        "background clients do not give up, so their queue would grow without bound; give fewer "
-                        "clients or more places")
+                        f"{getattr(prov.places, m):g} {m} places on its own (arrivals x mean episode, or mean "
+                        "MOUD retention, / places): background clients do not give up, so their queue would grow "
+                        "without bound; give fewer clients or more places")

@@ -125,7 +125,9 @@ class Scenario(Strict):
     @model_validator(mode="after")
     def _regions(self) -> Scenario:
         check_regions(self.regions, self.counties)
-        check_background(self.regions, self.treatment.episode_days, self.end_days)
+        tr = self.treatment
+        check_background(self.regions, tr.episode_days, self.end_days,
+                         tr.moud_retention_days if tr.moud_mode == "ongoing" else None)
         return self
 
     def region_plans(self) -> list[RegionPlan]:

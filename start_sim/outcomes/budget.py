@@ -62,9 +62,9 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
             for case, o in zip(cases, outs[arm], strict=True):
                 if not in_cohort(case.family, sc):
                     continue
-                for day in case.episode_starts:
+                for day, days in costs.treatment_bills(sc.treatment, case):
                     if day < years * YEAR:
-                        cols[f"treatment_{arm}"][int(day // YEAR)] += costs.treatment_price(c, case.modality)
+                        cols[f"treatment_{arm}"][int(day // YEAR)] += costs.bill_price(c, case.modality, days)
                 for s in o.care:
                     _spread(cols[f"maintenance_{arm}"], costs.maintenance_per_child_day(c, s.kind) * o.children, s.start, s.end)
                     _spread(cols[f"care_casework_{arm}"], costs.care_casework_per_child_day(c, s.worked) * o.children,

@@ -10,12 +10,16 @@ Discounting is continuous at ``discount_rate_per_year`` from the start of the ru
 
 from __future__ import annotations
 
+import math
+
 from start_sim.core import discount as pv
 from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
-from start_sim.inputs.schema import Costs
+from start_sim.inputs.schema import Costs, Treatment
 from start_sim.outcomes.children import ADOPTION
 from start_sim.outcomes.resources import CareSpell
+from start_sim.sim.case import Case
 from start_sim.sim.staff import CASEWORKER, Post
+from start_sim.sim.treatment import ongoing_moud
 
 
 def rate_per_day(c: Costs) -> float:
@@ -91,6 +95,36 @@ def treatment_price(c: Costs, modality: str) -> float:
 
 def treatment_cost(c: Costs, modality: str, start_day: float) -> float:
     return treatment_price(c, modality) * discount(c, start_day)
+
+
+PER_EPISODE = math.nan
+"""The ``days`` of a treatment bill priced per episode (``costs.treatment_per_episode``)."""
+
+
+def treatment_bills(tr: Treatment, case: Case) -> list[tuple[float, float]]:
+    """A parent's treatment bills as (day, days billed): one per episode at its start (days
+    ``PER_EPISODE``), or for ongoing MOUD (decision 0053) one a month on medication, each for its days
+    (``costs.moud_per_day``). Both arms are billed by this one function."""
+    if not ongoing_moud(tr, case.modality):
+        return [(day, PER_EPISODE) for day in case.episode_starts]
+    spells = [(case.tx_start_day, case.tx_exit_day)] + [(s, e) for _, s, e in case.repeats]
+    bills = []
+    for start, exit_ in spells:
+        day = start
+        while day < exit_:  # a NaN spell (never started) gives no bill
+            bills.append((day, min(DAYS_PER_MONTH, exit_ - day)))
+            day += DAYS_PER_MONTH
+    return bills
+
+
+def bill_price(c: Costs, modality: str, days: float) -> float:
+    """The undiscounted price of one bill of ``treatment_bills``."""
+    return treatment_price(c, modality) if math.isnan(days) else c.moud_per_day * days
+
+
+def treatment_bills_cost(c: Costs, tr: Treatment, case: Case) -> float:
+    """Present value of a parent's treatment bills."""
+    return sum(bill_price(c, case.modality, days) * discount(c, day) for day, days in treatment_bills(tr, case))
 
 
 def loaded_per_day(c: Costs, salaries_per_year: float) -> float:

@@ -140,7 +140,7 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         report_after_closure_12m=report_after,
         days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
         placement_cost=costs.placement_cost(sc.costs, spells, f.children),
-        treatment_cost=sum(costs.treatment_cost(sc.costs, case.modality, day) for day in case.episode_starts),
+        treatment_cost=costs.treatment_bills_cost(sc.costs, sc.treatment, case),
         episodes=episodes,
         care=spells,
         casework=spans,

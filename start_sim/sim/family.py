@@ -17,7 +17,7 @@ from start_sim.sim.streams import NEW, CountyDraws, UniformSeq, stream
 
 # width of each per-family block of uniforms; sequences continue on the family's own stream
 SEQUENCE_WIDTH = {"recovery": 24, "children": 32, "reports": 12, "extension": 4, "kin": 12, "report_removal": 8,
-                  "treatment": 4}
+                  "treatment": 4, "moud_retention": 2}
 
 
 @dataclass(slots=True)

@@ -30,7 +30,15 @@ from start_sim.sim.recovery import USING, RecoveryProcess, RecoveryRates, in_rec
 from start_sim.sim.residual import length_biased
 from start_sim.sim.staff import StaffPool
 from start_sim.sim.staff_events import StaffEvents
-from start_sim.sim.treatment import START_PRIORITY, USUAL_PRIORITY, TreatmentRequest, TreatmentSystem, choose_modality
+from start_sim.sim.streams import UniformSeq
+from start_sim.sim.treatment import (
+    START_PRIORITY,
+    USUAL_PRIORITY,
+    TreatmentRequest,
+    TreatmentSystem,
+    choose_modality,
+    ongoing_moud,
+)
 
 Handler = Callable[[Case], None]
 
@@ -258,16 +266,24 @@ class CountyModel(StaffEvents):
         self._check("treatment_give_up")
 
     def _enter_treatment(self, case: Case) -> None:
-        now, episodes = self.env.now, self.sc.treatment.episode_days[case.modality]
+        now = self.env.now
         case.request = None
         if case.repeats:  # a later episode (treatment.max_episodes), its length from the family's own sequence
-            exit_day = case.recovery.start_treatment(now, episodes.ppf(case.seqs["treatment"].next()))
+            exit_day = case.recovery.start_treatment(now, self._episode_days(case, case.seqs["treatment"]))
             case.repeats[-1] = (case.repeats[-1][0], now, exit_day)
         else:
             case.tx_start_day = now
-            exit_day = case.tx_exit_day = case.recovery.start_treatment(now, episodes.ppf(case.family.u_episode))
+            exit_day = case.tx_exit_day = case.recovery.start_treatment(now, self._episode_days(case, None))
         self._at(exit_day, self._on_release, case)
         self._check("treatment")
+
+    def _episode_days(self, case: Case, seq: UniformSeq | None) -> float:
+        """Days the place is held at most: ongoing MOUD until discontinuation (its own stream, decision 0053),
+        else an episode from ``seq`` (a later episode) or the family's first-episode uniform."""
+        tr = self.sc.treatment
+        if ongoing_moud(tr, case.modality):
+            return tr.moud_retention_days.ppf(case.seqs["moud_retention"].next())
+        return tr.episode_days[case.modality].ppf(seq.next() if seq else case.family.u_episode)
 
     def _repeat(self, case: Case) -> None:
         """A parent still using after an episode, in a case still open, asks for a place again."""

@@ -63,11 +63,13 @@ class CountyLink:
 
 
 class ProviderRun:
-    """One provider in one arm: its places and its background clients' arrivals and episodes."""
+    """One provider in one arm: its places and its background clients' arrivals and episodes
+    (``retention``: ongoing MOUD, whose clients stay on medication for a retention draw instead)."""
 
     def __init__(self, env: simpy.Environment, provider: Provider, episode_days: dict[str, Distribution],
                  end: float, seed: int, replication: int, county_key: int,
-                 hand_over: Callable[[Any], None], check: Callable[[str], None] | None = None) -> None:
+                 hand_over: Callable[[Any], None], check: Callable[[str], None] | None = None,
+                 retention: Distribution | None = None) -> None:
         self.env, self.provider, self.hand_over, self.check = env, provider, hand_over, check
         self.treatment: TreatmentSystem = TreatmentSystem(provider.places)
         self.clients: list[BackgroundClient] = []
@@ -82,6 +84,8 @@ class ProviderRun:
             days = poisson_days(stream(seed, replication, county_key, name), rate, end)
             u = stream(seed, replication, county_key, f"{name}.episode").random(len(days))
             lengths = episodes[m].ppf_array(u)
+            if retention is not None and m == "moud":  # ongoing MOUD: on medication until discontinuation (0053)
+                lengths = retention.ppf_array(stream(seed, replication, county_key, f"{name}.retention").random(len(days)))
             for day, length in zip(days.tolist(), lengths.tolist(), strict=True):
                 client = BackgroundClient(self, m, day, length)
                 self.clients.append(client)

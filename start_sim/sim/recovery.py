@@ -18,6 +18,7 @@ from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.family import Family
 from start_sim.sim.streams import UniformSeq
+from start_sim.sim.treatment import ongoing_moud
 
 USING, TREATMENT, EARLY, SUSTAINED = 0, 1, 2, 3
 
@@ -158,10 +159,10 @@ def recovery_rates(sc: Scenario, substance: str, modality: str, mentor: bool) ->
     recover = rec.recovery_rate_in_treatment * getattr(rec.substance_recovery_multiplier, substance)
     if modality == "moud":
         recover *= rec.moud_recovery_multiplier
+    dropout = 0.0 if ongoing_moud(sc.treatment, modality) else rec.dropout_rate_in_treatment  # retention is the dropout
     return RecoveryRates(
         recover_in_treatment=recover * (eff.mentor_recovery_multiplier if mentor else 1.0) / DAYS_PER_YEAR,
-        dropout_in_treatment=rec.dropout_rate_in_treatment * (eff.mentor_dropout_multiplier if mentor else 1.0)
-        / DAYS_PER_YEAR,
+        dropout_in_treatment=dropout * (eff.mentor_dropout_multiplier if mentor else 1.0) / DAYS_PER_YEAR,
         spontaneous=rec.spontaneous_recovery_rate / DAYS_PER_YEAR,
         relapse_early=rec.relapse_rate_early / DAYS_PER_YEAR,
         relapse_sustained=rec.relapse_rate_sustained / DAYS_PER_YEAR,

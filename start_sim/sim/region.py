@@ -21,6 +21,7 @@ from start_sim.inputs.schema import Scenario
 from start_sim.sim.family import Family
 from start_sim.sim.model import CountyModel
 from start_sim.sim.providers import BackgroundClient, CountyLink, PlaceUse, ProviderRun, place_use
+from start_sim.sim.treatment import ongoing_moud
 
 
 @dataclass
@@ -87,8 +88,10 @@ def build_region(
             for m in models.values():
                 audit(m, what)
 
-    providers = [ProviderRun(env, p, scenario.treatment.episode_days, scenario.end_days, seed, replication,
-                             plan.counties[0], hand_over, check if audit else None) for p in region.providers]
+    tr = scenario.treatment
+    retention = tr.moud_retention_days if ongoing_moud(tr, "moud") else None
+    providers = [ProviderRun(env, p, tr.episode_days, scenario.end_days, seed, replication,
+                             plan.counties[0], hand_over, check if audit else None, retention) for p in region.providers]
     shared = region.shared_dyads
     host: CountyModel | None = None
     for k in plan.counties:

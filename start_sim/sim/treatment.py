@@ -33,6 +33,13 @@ def choose_modality(substance: str, high_severity: bool, u: float, params: Treat
     return "outpatient"
 
 
+def ongoing_moud(params: Treatment, modality: str) -> bool:
+    """MOUD as ongoing medication (``treatment.moud_mode = "ongoing"``, decision 0053): the place, a
+    prescriber's or OTP's panel place, is held until discontinuation, drawn from
+    ``moud_retention_days``; the retention draw is the discontinuation, so no dropout hazard applies."""
+    return modality == "moud" and params.moud_mode == "ongoing"
+
+
 @dataclass(frozen=True, slots=True)
 class TreatmentRequest:
     """A request for a place that had to queue: its modality, priority and day."""
