@@ -252,3 +252,14 @@ def test_validate_in_file_is_strict_but_overrides_take_python_numbers(small):
 
     v = small.with_changes({"counties.0.dyads": np.int64(4), "counties.0.referrals_per_year": np.float64(12.5)})
     assert (v.counties[0].dyads, v.counties[0].referrals_per_year) == (4, 12.5)
+
+
+def test_toml_writer_quotes_keys_that_are_not_bare():
+    """County names with spaces are table keys (a provider's referral_days): written in quotes,
+    they read back."""
+    import tomllib
+
+    from start_sim.core.dotted import toml_inline
+
+    text = "referral_days = " + toml_inline({"County 02": 3.0, "Boyd": 1.0})
+    assert tomllib.loads(text) == {"referral_days": {"County 02": 3.0, "Boyd": 1.0}}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from start_sim.core.dotted import toml_inline
+from start_sim.core.dotted import toml_inline, toml_key
 from start_sim.inputs.none_word import NONE_WORD
 from start_sim.inputs.schema import Scenario
 
@@ -22,7 +22,7 @@ def _pairs(table: dict[str, Any]) -> list[str]:
     lines = []
     for k, v in table.items():
         # TOML has no null: a value set to None is written as the schema's word for it, "none"
-        lines.append(f'{k} = "{NONE_WORD}"' if v is None else f"{k} = {toml_inline(v)}")
+        lines.append(f'{toml_key(k)} = "{NONE_WORD}"' if v is None else f"{toml_key(k)} = {toml_inline(v)}")
     return lines
 
 

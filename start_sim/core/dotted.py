@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime
 import difflib
+import re
 from typing import Any
 
 from start_sim.core.errors import ScenarioError
@@ -92,6 +93,15 @@ def show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+"""A TOML bare key; any other key (a county name with a space) is written in quotes."""
+
+
+def toml_key(key: str) -> str:
+    """``key`` as TOML writes it: bare if it can be, else quoted."""
+    return key if BARE_KEY.match(key) else toml_text(key)
+
+
 def toml_text(value: Any) -> str:
     """A value as TOML text (dates and times as TOML writes them, not ``datetime.date(...)``)."""
     if value is None:
@@ -101,7 +111,7 @@ def toml_text(value: Any) -> str:
     if isinstance(value, str):
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_text(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{toml_key(k)} = {toml_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_text(v) for v in value) + "]"
     if isinstance(value, datetime.date | datetime.time):  # as written in TOML: 2024-06-01, 07:30:00
@@ -112,7 +122,8 @@ def toml_text(value: Any) -> str:
 def toml_inline(value: Any, digits: int | None = None) -> str:
     """A value as TOML for a file: tables leave out unset (None) keys; ``digits`` rounds floats."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {toml_inline(v, digits)}" for k, v in value.items() if v is not None) + "}"
+        return "{" + ", ".join(f"{toml_key(k)} = {toml_inline(v, digits)}" for k, v in value.items()
+                               if v is not None) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(toml_inline(v, digits) for v in value) + "]"
     if digits is not None and isinstance(value, float):
