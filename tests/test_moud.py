@@ -6,6 +6,7 @@ the parent keeps the in-treatment recovery state until discontinuation; both arm
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -198,3 +199,16 @@ def test_medication_is_billed_per_day_on_it_in_both_arms():
     episode = county({}, {"discount_rate_per_year": 0.0})
     c = next(c for run in simulate(episode, 2, 0) for c in run.usual if not math.isnan(c.tx_start_day))
     assert family_outcome(episode, c).treatment_cost == episode.costs.treatment_per_episode.moud
+
+
+def test_a_scenario_read_back_from_its_own_values_does_not_warn_of_an_unused_retention():
+    """The PSA and discovery re-validate a scenario from its values, the default retention
+    included: that is not a retention a planner set."""
+    import warnings
+
+    from start_sim.inputs.files import validate
+
+    sc = ss.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "kentucky_calibrated.toml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScenarioWarning)
+        validate(sc.to_dict(), file="re-read")

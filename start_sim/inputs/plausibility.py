@@ -64,7 +64,9 @@ def _workforce(wf: Workforce, where: str) -> list[str]:
 def _moud(tr: Treatment) -> list[str]:
     """Ongoing MOUD retention far from the sources, or a retention that is set but not used."""
     mean = tr.moud_retention_days.mean
-    if "moud_retention_days" in tr.model_fields_set and tr.moud_mode == "episode":
+    default = type(tr).model_fields["moud_retention_days"].default
+    # a changed retention left unused (a scenario re-read from its own values repeats the default: no warning)
+    if tr.moud_mode == "episode" and tr.moud_retention_days != default:
         return ["treatment.moud_retention_days is set but treatment.moud_mode = \"episode\" does not use it: MOUD "
                 "episodes last episode_days.moud; write moud_mode = \"ongoing\" for medication held until "
                 "discontinuation"]
