@@ -34,6 +34,18 @@ referrals_per_year = 100  # placeholder: replace with your county's figure (CPS 
 eligible_share = 1.0      # share of those referrals that are START-eligible
 dyads = 2                 # placeholder: START caseworker-mentor dyads from launch (start-sim size finds how many)
 launch_day = 0
+
+# The county's parents use a public treatment provider that also serves clients from outside
+# child welfare (its places are not reserved for START). These replace the calibrated scenario's
+# Kentucky regions; the figures are placeholders (Kenton's provider scaled to 100 referrals a
+# year): give your provider's places and its other admissions a year (README, "Planning a rural region").
+[[regions]]
+name = "{name}"
+counties = ["{name}"]
+[[regions.providers]]
+name = "{name} public treatment"
+places = {{outpatient = 86, intensive_outpatient = 29, residential = 21, moud = 57}}
+background_clients_per_year = {{outpatient = 286, intensive_outpatient = 144, residential = 147, moud = 73}}
 '''
 
 NEXT_STEPS = """Next:
