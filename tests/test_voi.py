@@ -126,3 +126,16 @@ def test_uncertainty_command_prints_evpi_and_shows_sobol_and_voi_in_its_report(t
     voi = pd.read_csv(out / "voi.csv")
     assert {"group", "evppi", "evpi", "above_evpi"} <= set(voi.columns)
     assert len(pd.read_csv(out / "sobol.csv")) > 0
+
+
+def test_sobol_indices_with_wide_intervals_are_flagged_indicative():
+    """A planner must not rank inputs by indices whose intervals span most of [0, 1]."""
+    import pandas as pd
+
+    from start_sim.outputs.uncertainty_report import sobol_html, sobol_note
+
+    wide = pd.DataFrame({"input": ["a"], "S1": [0.2], "S1_conf": [0.38], "ST": [0.1], "ST_conf": [0.2]})
+    narrow = wide.assign(S1_conf=[0.03], ST_conf=[0.02])
+    assert "Indicative only" in sobol_note(wide) and "0.38" in sobol_note(wide)
+    assert sobol_note(narrow) == "" and "Indicative only" not in sobol_html(narrow)
+    assert "Indicative only" in sobol_html(wide)

@@ -117,6 +117,8 @@ def main(args: argparse.Namespace) -> int:
 def _print(res) -> None:
     from rich.table import Table
 
+    from start_sim.outputs.uncertainty_report import sobol_note
+
     con = console()
     t = Table(title=f"Benefit-cost over {res.info['draws']} PSA draws ({res.options.perspective} perspective; USD PV)")
     for c in ("output", "point", "mean", "2.5%", "median", "97.5%"):
@@ -150,6 +152,8 @@ def _print(res) -> None:
         for r in res.sobol.head(12).itertuples():
             st.add_row(r.input, f"{r.S1:.2f} +- {r.S1_conf:.2f}", f"{r.ST:.2f} +- {r.ST_conf:.2f}")
         con.print(st)
+        if note := sobol_note(res.sobol):
+            con.print(note)
     rt = Table(title="In-care casework $/child-month needed for $2.22 saved per $1 (net cost; gross beside it)")
     for c in ("horizon (yr)", "program cost scale", "program $/family", "ratio (net)", "ratio (gross)",
               "casework $/month (net)", "casework $/month (gross)"):

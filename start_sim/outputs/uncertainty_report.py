@@ -165,10 +165,25 @@ SOBOL_LABELS = {"input": "input", "S1": "first-order S1", "S1_conf": "S1 95% hal
                 "ST_conf": "ST 95% half-width"}
 
 
+SOBOL_WIDE = 0.1
+"""A 95% half-width above 0.1 (of a variance share from 0 to 1) makes the indices indicative only."""
+
+
+def sobol_note(sob: pd.DataFrame) -> str:
+    """A caution when the Sobol indices' intervals are too wide to rank inputs by, else ''."""
+    wide = float(sob[["S1_conf", "ST_conf"]].to_numpy().max()) if len(sob) else 0.0
+    if wide <= SOBOL_WIDE:
+        return ""
+    return (f"Indicative only: 95% half-widths up to {wide:.2f} of a variance share between 0 and 1, too wide to "
+            "rank inputs by; more base samples (--sobol-samples 64 or more) narrow them. Until then, rank inputs by "
+            "the tornado and the Morris screening.")
+
+
 def sobol_html(sob: pd.DataFrame) -> str:
     if not len(sob):
         return notice("Sobol indices were not computed (--sobol-samples 0).")
-    return frame_table(sob, list(SOBOL_LABELS), SOBOL_LABELS)
+    note = sobol_note(sob)
+    return (notice(note) if note else "") + frame_table(sob, list(SOBOL_LABELS), SOBOL_LABELS)
 
 
 def voi_html(res: UncertaintyResult) -> str:
