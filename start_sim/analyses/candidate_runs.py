@@ -163,6 +163,12 @@ class Evaluation:
         return float(np.mean([all(t.meets(r.levels[i]) for i, t in enumerate(self.targets)) for r in self.reps]))
 
     @property
+    def extension_share(self) -> float:
+        """Share of closure checks that extended a case (0.5 when no case reached one)."""
+        checks = sum(r.checks for r in self.reps)
+        return sum(r.extensions for r in self.reps) / checks if checks else 0.5
+
+    @property
     def utilisation(self) -> float:
         """Mean over replications of case-days per slot-day (NaN if no slots)."""
         u = np.array([r.utilisation for r in self.reps], dtype=float)

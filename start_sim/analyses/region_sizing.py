@@ -41,7 +41,7 @@ from start_sim.analyses.queueing import analytic_level
 from start_sim.analyses.service_targets import ServiceTarget, parse_target
 from start_sim.analyses.staffing import PILOT_REPLICATIONS, Progress, Sizing, meets, search, size_staffing
 from start_sim.analyses.staffing_estimate import MAX_DYADS, arrival_rate, mean_days_in_start, post_availability
-from start_sim.analyses.steady_state import AS_GIVEN, FIRST_YEAR, Window, maturity
+from start_sim.analyses.steady_state import AS_GIVEN, Window, window_for
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
 from start_sim.inputs.caseload import caseload_slots
@@ -259,16 +259,11 @@ def size_region(scenario: Scenario, region_index: int, targets: Sequence[str | S
     # pilot at ample capacity (3 times the Little's-law caseload [assumption], as the county search)
     ample = math.ceil(3 * lam * mean_days_in_start(scenario.program, 1.0) / max(1, region_slots(scenario, region, 1))) + 1
     pilot = ev(ample, replications=min(PILOT_REPLICATIONS, replications))
-    checks = sum(r.checks for r in pilot.reps)
-    q = sum(r.extensions for r in pilot.reps) / checks if checks else 0.5
-    mean_days = mean_days_in_start(scenario.program, q)
+    mean_days = mean_days_in_start(scenario.program, pilot.extension_share)
     n0, rho0 = _analytic(scenario, region, tg, lam, mean_days)
     launch = min(scenario.counties[k].launch_day for k in ks)
-    if basis == "maturity":
-        c0 = region_slots(scenario, region, n0) * post_availability(scenario, scenario.counties[ks[0]])
-        window = maturity(mean_days, launch, scenario.horizon_days, c0, lam * mean_days, warmup_years)
-    else:
-        window = FIRST_YEAR if basis == "first_year" else AS_GIVEN
+    c0 = region_slots(scenario, region, n0) * post_availability(scenario, scenario.counties[ks[0]])
+    window = window_for(basis, mean_days, launch, scenario.horizon_days, c0, lam * mean_days, warmup_years)
     if window is not AS_GIVEN:
         ev = RegionEvaluator(scenario, region_index, tg, replications, seed, executor, window=window)
     if progress:
@@ -286,7 +281,7 @@ def size_region(scenario: Scenario, region_index: int, targets: Sequence[str | S
         analytic_utilisation=rho0, reached=meets(best, confidence), levels=[(best.mean(i), *best.ci(i)) for i in range(len(tg))],
         below=below, p_meets=best.p_meets, utilisation=best.utilisation,
         annual_cost=staff_cost_per_day(scenario.costs, n, m * fte) * DAYS_PER_YEAR, arrival_per_year=lam * DAYS_PER_YEAR,
-        mean_days_in_start=mean_days, extend_probability=q, counties=_county_levels(scenario, ks, lams, best),
+        mean_days_in_start=mean_days, extend_probability=pilot.extension_share, counties=_county_levels(scenario, ks, lams, best),
         window=window, tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())},
         hiring_lead_days=wf.hiring_lag_days.mean + wf.training_days.mean, launch_day=launch,
     )

@@ -55,7 +55,7 @@ from start_sim.analyses.staffing_estimate import (
     post_availability,
     slots_for,
 )
-from start_sim.analyses.steady_state import AS_GIVEN, FIRST_YEAR, Window, maturity
+from start_sim.analyses.steady_state import AS_GIVEN, Window, window_for
 from start_sim.core.dotted import show
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.experiments.executor import Executor
@@ -256,15 +256,10 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
     ample = max(floor, county.dyads, math.ceil(3 * lam * mean_days_in_start(scenario.program, 1.0)
                                               / max(1, slots_for(scenario, county, 1))) + 1)
     pilot = ev(ample, replications=min(PILOT_REPLICATIONS, replications))
-    checks = sum(r.checks for r in pilot.reps)
-    q = sum(r.extensions for r in pilot.reps) / checks if checks else 0.5
-    mean_days = mean_days_in_start(scenario.program, q)
+    mean_days = mean_days_in_start(scenario.program, pilot.extension_share)
     n0, rho0 = analytic_dyads(scenario, county, tg, mean_days, floor)
-    if basis == "maturity":  # the warm-up for the queue at the analytic answer
-        c0 = slots_for(scenario, county, n0) * post_availability(scenario, county)
-        window = maturity(mean_days, county.launch_day, scenario.horizon_days, c0, lam * mean_days, warmup_years)
-    else:
-        window = FIRST_YEAR if basis == "first_year" else AS_GIVEN
+    c0 = slots_for(scenario, county, n0) * post_availability(scenario, county)  # the queue at the analytic answer
+    window = window_for(basis, mean_days, county.launch_day, scenario.horizon_days, c0, lam * mean_days, warmup_years)
     if window is not AS_GIVEN:
         ev = Evaluator(scenario, county_index, tg, replications, seed, executor, window=window)
     if progress:
@@ -283,7 +278,7 @@ def size_county(scenario: Scenario, county_index: int, targets: Sequence[str | S
         reached=meets(best, confidence), targets=tg, levels=[(best.mean(i), *best.ci(i)) for i in range(len(tg))], below=below,
         p_meets=best.p_meets, utilisation=best.utilisation, annual_cost=annual_staff_cost(scenario, county, n),
         hiring_lead_days=lead, open_posts_day=county.launch_day - lead, arrival_per_year=lam * DAYS_PER_YEAR,
-        mean_days_in_start=mean_days, extend_probability=q,
+        mean_days_in_start=mean_days, extend_probability=pilot.extension_share,
         mentors_in_scenario=county.mentor_count, running=bool(county.initial_caseload or county.initial_waitlist) and county.dyads > 0,
         tried={k: meets(e, confidence) for k, e in sorted(ev.cache.items())}, window=window,
     )

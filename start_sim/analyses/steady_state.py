@@ -90,3 +90,12 @@ def maturity(mean_days_in_start: float, launch_day: float, horizon_days: float, 
     warm = warmup_days(mean_days_in_start, slots, load) if warmup_years is None else warmup_years * DAYS_PER_YEAR
     room = LONGEST_RUN_YEARS * DAYS_PER_YEAR - launch_day - horizon_days
     return Window("at maturity", max(0.0, min(warm, room)), horizon_days)
+
+
+def window_for(basis: str, mean_days_in_start: float, launch_day: float, horizon_days: float, slots: float,
+               load: float, warmup_years: float | None = None) -> Window:
+    """The measurement window of a sizing ``basis``: ``"maturity"`` (:func:`maturity` for the queue
+    of ``slots`` at ``load``), ``"first_year"`` or ``"as_given"``."""
+    if basis == "maturity":
+        return maturity(mean_days_in_start, launch_day, horizon_days, slots, load, warmup_years)
+    return FIRST_YEAR if basis == "first_year" else AS_GIVEN
