@@ -5,7 +5,8 @@ A provider's places serve everyone who asks: parents of the region's CPS familie
 each county's model) and background clients, people referred from elsewhere, who arrive as a
 Poisson stream by modality with their own episode lengths. Background clients join the general
 queue (usual priority, first come, first served) and do not give up; their arrivals and episodes
-come from the provider's own named streams, the same in both arms (decision 0021).
+come from the provider's own named streams, the same in both arms (decision 0021), and the places
+play them between the model's events (``sim.background``, decision 0055).
 """
 
 from __future__ import annotations
@@ -22,23 +23,9 @@ from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.distributions import Distribution
 from start_sim.inputs.regions import Provider
 from start_sim.inputs.tables import MODALITIES, ByModality, County
+from start_sim.sim.background import BackgroundClient, BackgroundPlaces
 from start_sim.sim.streams import stream
-from start_sim.sim.treatment import USUAL_PRIORITY, TreatmentSystem
-
-
-@dataclass(slots=True, eq=False)
-class BackgroundClient:
-    """A provider's client from outside child welfare: asks on ``arrival``, treated for ``episode`` days."""
-
-    provider: ProviderRun
-    modality: str
-    arrival: float
-    episode: float
-    start: float = math.nan
-
-    @property
-    def exit(self) -> float:
-        return self.start + self.episode
+from start_sim.sim.treatment import TreatmentSystem
 
 
 @dataclass
@@ -63,58 +50,39 @@ class CountyLink:
 
 
 class ProviderRun:
-    """One provider in one arm: its places and its background clients' arrivals and episodes
-    (``retention``: ongoing MOUD, whose clients stay on medication for a retention draw instead)."""
+    """One provider in one arm: its places, shared with its background clients, whose arrivals and
+    episodes are drawn here (``retention``: ongoing MOUD, whose clients stay on medication for a
+    retention draw instead); the places play the clients' requests and exits (``sim.background``)."""
 
     def __init__(self, env: simpy.Environment, provider: Provider, episode_days: dict[str, Distribution],
                  end: float, seed: int, replication: int, county_key: int,
-                 hand_over: Callable[[Any], None], check: Callable[[str], None] | None = None,
+                 hand_over: Callable[[Any], None], check: Callable[[], None] | None = None,
                  retention: Distribution | None = None) -> None:
-        self.env, self.provider, self.hand_over, self.check = env, provider, hand_over, check
+        self.env, self.provider = env, provider
         self.treatment: TreatmentSystem = TreatmentSystem(provider.places)
         self.clients: list[BackgroundClient] = []
         episodes = provider.background_episode_days or episode_days
-        on_arrive = self._callback(self._arrive)
-        self._on_release = self._callback(self._release)
         for m in MODALITIES:
             rate = getattr(provider.background_clients_per_year, m) / DAYS_PER_YEAR
-            if rate <= 0:
-                continue
-            name = f"background.{provider.name}.{m}"
-            days = poisson_days(stream(seed, replication, county_key, name), rate, end)
-            u = stream(seed, replication, county_key, f"{name}.episode").random(len(days))
-            lengths = episodes[m].ppf_array(u)
-            if retention is not None and m == "moud":  # ongoing MOUD: on medication until discontinuation (0053)
-                lengths = retention.ppf_array(stream(seed, replication, county_key, f"{name}.retention").random(len(days)))
-            for day, length in zip(days.tolist(), lengths.tolist(), strict=True):
-                client = BackgroundClient(self, m, day, length)
-                self.clients.append(client)
-                env.timeout(day, client).callbacks.append(on_arrive)
+            clients: list[BackgroundClient] = []
+            if rate > 0:
+                name = f"background.{provider.name}.{m}"
+                days = poisson_days(stream(seed, replication, county_key, name), rate, end)
+                u = stream(seed, replication, county_key, f"{name}.episode").random(len(days))
+                lengths = episodes[m].ppf_array(u)
+                if retention is not None and m == "moud":  # ongoing MOUD: on medication until discontinuation (0053)
+                    lengths = retention.ppf_array(stream(seed, replication, county_key, f"{name}.retention").random(len(days)))
+                clients = [BackgroundClient(m, day, length) for day, length in zip(days.tolist(), lengths.tolist(), strict=True)]
+                self.clients += clients
+            places = self.treatment.places[m]
+            if places is not None:
+                self.treatment.places[m] = BackgroundPlaces(env, places.capacity, clients, end, hand_over, check)
 
-    @staticmethod
-    def _callback(handler: Callable[[BackgroundClient], None]) -> Callable[[simpy.Event], None]:
-        return lambda event: handler(event.value)
-
-    def _arrive(self, client: BackgroundClient) -> None:
-        places = self.treatment.places[client.modality]
-        if places is not None and places.request(client, USUAL_PRIORITY, self.env.now):
-            self.start(client)
-        if self.check:
-            self.check("background_arrive")
-
-    def start(self, client: BackgroundClient) -> None:
-        """The client takes a place now, for its episode."""
-        client.start = self.env.now
-        self.env.timeout(client.episode, client).callbacks.append(self._on_release)
-
-    def _release(self, client: BackgroundClient) -> None:
-        places = self.treatment.places[client.modality]
-        assert places is not None
-        nxt = places.release()
-        if nxt is not None:
-            self.hand_over(nxt)
-        if self.check:
-            self.check("background_release")
+    def catch_up(self) -> None:
+        """Play every pool's background clients up to now (before a check reads the places)."""
+        for places in self.treatment.places.values():
+            if isinstance(places, BackgroundPlaces):
+                places.catch_up(self.env.now)
 
 
 def poisson_days(rng: np.random.Generator, rate: float, end: float) -> np.ndarray:

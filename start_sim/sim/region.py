@@ -20,7 +20,7 @@ from start_sim.inputs.regions import RegionPlan
 from start_sim.inputs.schema import Scenario
 from start_sim.sim.family import Family
 from start_sim.sim.model import CountyModel
-from start_sim.sim.providers import BackgroundClient, CountyLink, PlaceUse, ProviderRun, place_use
+from start_sim.sim.providers import CountyLink, PlaceUse, ProviderRun, place_use
 from start_sim.sim.treatment import ongoing_moud
 
 
@@ -74,19 +74,21 @@ def build_region(
     models: dict[int, CountyModel] = {}
     names = [c.name for c in scenario.counties]
 
-    def hand_over(who: Any) -> None:
-        if isinstance(who, BackgroundClient):
-            who.provider.start(who)
-        else:
-            models[who.family.county]._enter_treatment(who)
+    def hand_over(who: Any) -> None:  # a CPS parent handed a freed place (background clients start in the pool)
+        models[who.family.county]._enter_treatment(who)
 
     def model_of(case: Any) -> CountyModel:
         return models[case.family.county]
 
-    def check(what: str) -> None:
-        if audit is not None:
-            for m in models.values():
-                audit(m, what)
+    def synced(model: CountyModel, what: str) -> None:  # a check reads the places as they are now
+        for run in providers:
+            run.catch_up()
+        assert audit is not None
+        audit(model, what)
+
+    def check() -> None:  # after background clients have been played at a wake-up
+        for m in models.values():
+            synced(m, "background")
 
     tr = scenario.treatment
     retention = tr.moud_retention_days if ongoing_moud(tr, "moud") else None
@@ -109,7 +111,7 @@ def build_region(
                 "dyads": shared.dyads, "mentors": shared.mentors, "hiring": [],
                 "launch_day": min(c.launch_day for c in counties)})
             link.caps = shared.caps(scenario.program)
-        models[k] = CountyModel(scenario, k, families[k], with_start=with_start, audit=audit, seed=seed,
+        models[k] = CountyModel(scenario, k, families[k], with_start=with_start, audit=synced if audit else None, seed=seed,
                                 replication=replication, link=link)
         if shared is not None and host is None:
             host = models[k]
