@@ -5,7 +5,8 @@ they do matters to the rest of the model only when a CPS parent asks for, gives 
 for one of these places. So their arrivals and departures are kept on the pool's own calendar
 and played, in time order, up to the present whenever a CPS parent touches the pool
 (``catch_up``); while a CPS parent queues, the pool wakes the environment at each background
-departure, since that departure may hand the parent its place at that instant. The sequence of
+departure, since that departure may hand the parent its place at that instant (to the last bit).
+The sequence of
 requests, grants and hand-overs, and every time in it, is the one the same clients would make as
 SimPy events of their own (decision 0055).
 """
@@ -49,13 +50,13 @@ class _Finish(simpy.Event):
         env.schedule(self, URGENT, day)
 
 
-def exact_delay(now: float, day: float) -> float:
-    """A delay that SimPy adds to ``now`` to give ``day`` to the last bit (``day - now`` can miss it
-    by one unit in the last place when ``now`` is small against ``day``)."""
+def delay_not_after(now: float, day: float) -> float:
+    """The delay that SimPy adds to ``now`` to land nearest ``day`` without passing it: ``day - now``
+    rounded can overshoot by a unit in the last place, and no delay at all may land on ``day`` exactly
+    when ``now`` is small against it (rounding to even skips it). A second delay from there lands
+    exactly (the two days are then within a factor of 2, so the difference and the sum are exact)."""
     d = day - now
-    while now + d < day:
-        d = math.nextafter(d, math.inf)
-    while now + d > day:
+    while d > 0 and now + d > day:
         d = math.nextafter(d, -math.inf)
     return d
 
@@ -158,10 +159,13 @@ class BackgroundPlaces(Places[Any]):
         day = self._exits[0][0]
         if day < self._wake_at:
             self._wake_at = day
-            wake = self.env.timeout(exact_delay(self.env.now, day))
-            wake.callbacks.append(self._wake)
+            self.env.timeout(delay_not_after(self.env.now, day), day).callbacks.append(self._wake)
 
     def _wake(self, event: simpy.Event) -> None:
+        day = event.value
+        if self.env.now < day:  # short of the exit by the last bit: a second step lands on it
+            self.env.timeout(day - self.env.now, day).callbacks.append(self._wake)
+            return
         if self.env.now >= self._wake_at:
             self._wake_at = math.inf
         self.catch_up(self.env.now)
