@@ -223,6 +223,11 @@ def render(rep: Report, scenario: ss.Scenario, replications: int, repeats: int) 
         f"  one family takes as long as {rep.bare_events_per_family:,.0f} events of the bare loop "
         f"(the target of docs/requirements.md, section 6: {TARGET_FAMILIES_PER_S:,} families/s where the bare loop runs "
         f"{REFERENCE_BARE_EVENTS_PER_S:,} events/s: {REFERENCE_BARE_EVENTS_PER_S / TARGET_FAMILIES_PER_S:,.0f})",
+        "  by phase, in bare-loop events per family: "
+        + ", ".join(f"{name} {rep.shares[key] * rep.bare_events_per_family:,.0f}" for key, name in
+                    (("draw", "drawing"), ("loop", "event loop"), ("outcomes", "outcomes"), ("other", "other")))
+        + f"; the model's own {rep.events / max(rep.families, 1):.1f} SimPy events per family cost as many bare-loop "
+        "events at the kernel's speed: the floor of any model that schedules them through SimPy",
         f"  target (docs/requirements.md, section 6): {TARGET_FAMILIES_PER_S:,} families/s per core -> "
         f"{rep.families_per_s / TARGET_FAMILIES_PER_S:.0%} of target on this machine",
     ]
