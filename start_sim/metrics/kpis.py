@@ -14,7 +14,7 @@ from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.dispositions import DISPOSITIONS
-from start_sim.outcomes.family_outcomes import Outcome, family_outcome
+from start_sim.outcomes.family_outcomes import Outcome, family_outcome, outcome_rates
 from start_sim.outcomes.resources import wait_interval
 from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State, engaged
 from start_sim.sim.family import in_cohort
@@ -99,9 +99,11 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     parts: list[tuple[CountyRun, dict[str, list[Outcome]]]] = []
     families: list[dict] = []
     timeseries: list[dict] = []
+    rates = outcome_rates(sc)
     for run in runs:
         county = sc.counties[run.county]
-        outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
+        outs = {arm: [family_outcome(sc, c, rates) for c in cases]
+                for arm, cases in (("start", run.start), ("usual", run.usual))}
         parts.append((run, outs))
         for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
             if in_cohort(cs.family, sc):
