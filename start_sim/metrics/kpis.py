@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from start_sim.metrics.series import case_interval, family_row, monthly
 from start_sim.outcomes import costs
 from start_sim.outcomes.budget import budget_rows
 from start_sim.outcomes.dispositions import DISPOSITIONS
-from start_sim.outcomes.family_outcomes import Outcome, family_outcome
+from start_sim.outcomes.family_outcomes import Outcome, family_outcome, outcome_rates
 from start_sim.outcomes.resources import wait_interval
 from start_sim.sim.case import DIVERTED_ROUTES, UNOFFERED_ROUTES, Case, Route, Service, State, engaged
 from start_sim.sim.family import in_cohort
@@ -99,22 +100,70 @@ def _summarise(sc: Scenario, runs: list[CountyRun], replication: int) -> Replica
     parts: list[tuple[CountyRun, dict[str, list[Outcome]]]] = []
     families: list[dict] = []
     timeseries: list[dict] = []
+    rates = outcome_rates(sc)
     for run in runs:
         county = sc.counties[run.county]
-        outs = {arm: [family_outcome(sc, c) for c in cases] for arm, cases in (("start", run.start), ("usual", run.usual))}
+        outs = {arm: [family_outcome(sc, c, rates) for c in cases]
+                for arm, cases in (("start", run.start), ("usual", run.usual))}
         parts.append((run, outs))
         for cs, cu, os_, ou in zip(run.start, run.usual, outs["start"], outs["usual"], strict=True):
             if in_cohort(cs.family, sc):
                 families.append(family_row(county.name, run.county, cs, cu, os_, ou))
         timeseries += monthly(sc, run, outs, replication)
+    facts: dict[int, _RunFacts] = {}  # each run's, read by its county, its region and the whole scenario
+    kpis_of = partial(_kpis, facts=facts)
     by_county = [{"replication": replication, "county": sc.counties[run.county].name, "region": run.region,
-                  **_kpis(sc, [(run, outs)]), **provider_kpis(sc, [run])} for run, outs in parts]
-    return ReplicationOutput({"replication": replication, **_kpis(sc, parts)}, timeseries, families, by_county,
-                             budget_rows(sc, parts, replication), region_rows(sc, parts, replication, _kpis))
+                  **kpis_of(sc, [(run, outs)]), **provider_kpis(sc, [run])} for run, outs in parts]
+    return ReplicationOutput({"replication": replication, **kpis_of(sc, parts)}, timeseries, families, by_county,
+                             budget_rows(sc, parts, replication), region_rows(sc, parts, replication, kpis_of))
 
 
-def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]]) -> dict[str, float]:
-    """The KPIs of the given counties together (one county alone, or the whole scenario)."""
+@dataclass(slots=True)
+class _RunFacts:
+    """What ``_kpis`` reads of one county run, the same whichever counties it is summed with:
+    per-run totals, and per-case terms kept in case order (so every sum adds them in the same order)."""
+
+    program_cost: float
+    slot_days: float
+    staff_days: dict[str, float]
+    waits: list[float]  # each case's waitlist days within the horizon
+    cases: list[float]  # each case's dyad-slot days within the horizon
+    unassigned: list[float]  # each unassigned interval's days within the horizon
+    referred: list[Case]
+    cohort: dict[str, list[Outcome]]
+    served: dict[str, list[Outcome]]
+    offered: dict[str, list[Outcome]]
+
+
+def _run_facts(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]]) -> _RunFacts:
+    H = sc.horizon_days
+    f = _RunFacts(costs.staff_cost(sc.costs, run.posts, H), _step_integral(run.slot_log, H), _staff_days(run.posts, H),
+                  [], [], [], [], {"start": [], "usual": []}, {"start": [], "usual": []}, {"start": [], "usual": []})
+    for cs, os_, ou in zip(run.start, outs["start"], outs["usual"], strict=True):
+        w0, w1 = wait_interval(cs)
+        f.waits.append(max(0.0, min(w1, H) - min(w0, H)))
+        c0, c1 = case_interval(cs)
+        f.cases.append(max(0.0, min(c1, H) - min(c0, H)))
+        for u0, u1 in cs.unassigned:
+            f.unassigned.append(max(0.0, min(u1, H) - min(u0, H)))
+        if not in_cohort(cs.family, sc):
+            continue
+        f.referred.append(cs)
+        f.cohort["start"].append(os_)
+        f.cohort["usual"].append(ou)
+        if engaged(cs):
+            f.served["start"].append(os_)
+            f.served["usual"].append(ou)
+        if cs.route not in UNOFFERED_ROUTES:
+            f.offered["start"].append(os_)
+            f.offered["usual"].append(ou)
+    return f
+
+
+def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]],
+          facts: dict[int, _RunFacts] | None = None) -> dict[str, float]:
+    """The KPIs of the given counties together (one county alone, or the whole scenario);
+    ``facts``: each run's ``_RunFacts`` by ``id(run)``, filled as runs are met."""
     H = sc.horizon_days
     served: dict[str, list[Outcome]] = {"start": [], "usual": []}
     cohort: dict[str, list[Outcome]] = {"start": [], "usual": []}
@@ -123,30 +172,27 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
     wait_area = case_area = unassigned_area = slot_days = program_cost = 0.0
     staff_totals = {CASEWORKER: 0.0, MENTOR: 0.0, "vacant": 0.0}
     reassigned = 0
+    known = {} if facts is None else facts
     for run, outs in parts:
-        program_cost += costs.staff_cost(sc.costs, run.posts, H)
-        slot_days += _step_integral(run.slot_log, H)
-        for key, value in _staff_days(run.posts, H).items():
+        f = known.get(id(run))
+        if f is None:
+            f = known[id(run)] = _run_facts(sc, run, outs)
+        program_cost += f.program_cost
+        slot_days += f.slot_days
+        for key, value in f.staff_days.items():
             staff_totals[key] += value
         reassigned += run.families_reassigned
-        for cs, os_, ou in zip(run.start, outs["start"], outs["usual"], strict=True):
-            w0, w1 = wait_interval(cs)
-            wait_area += max(0.0, min(w1, H) - min(w0, H))
-            c0, c1 = case_interval(cs)
-            case_area += max(0.0, min(c1, H) - min(c0, H))
-            for u0, u1 in cs.unassigned:
-                unassigned_area += max(0.0, min(u1, H) - min(u0, H))
-            if not in_cohort(cs.family, sc):
-                continue
-            referred.append(cs)
-            cohort["start"].append(os_)
-            cohort["usual"].append(ou)
-            if engaged(cs):
-                served["start"].append(os_)
-                served["usual"].append(ou)
-            if cs.route not in UNOFFERED_ROUTES:
-                offered["start"].append(os_)
-                offered["usual"].append(ou)
+        for v in f.waits:
+            wait_area += v
+        for v in f.cases:
+            case_area += v
+        for v in f.unassigned:
+            unassigned_area += v
+        referred += f.referred
+        for arm in ("start", "usual"):
+            cohort[arm] += f.cohort[arm]
+            served[arm] += f.served[arm]
+            offered[arm] += f.offered[arm]
     started = [c for c in referred if c.service == Service.START or c.route == Route.NEVER_ENGAGED]
     waits = np.array([c.wait_days for c in started])
     k: dict[str, float] = {
@@ -171,7 +217,7 @@ def _kpis(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcome]]]])
         for key, value in _arm_kpis(served[arm]).items():
             k[f"{key}_{arm}"] = value
         for key in ("placement_cost", "treatment_cost", "subsidy_cost", "usual_casework_cost"):
-            k[f"{key}_{arm}"] = sum(getattr(o, key) for o in cohort[arm])
+            k[f"{key}_{arm}"] = sum([getattr(o, key) for o in cohort[arm]])
     k.update(cost_kpis(k, program_cost))
     avoided = sum(o.children * o.placed_12m for o in cohort["usual"]) - sum(
         o.children * o.placed_12m for o in cohort["start"])

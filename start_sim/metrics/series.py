@@ -130,14 +130,14 @@ def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]
     out = {"program_cost_cum": costs.staff_cost_by(c, run.posts, [min(d, H) for d in days.tolist()])}
     delta = discount.rate_per_day(c.discount_rate_per_year)
     casework = costs.usual_casework_per_family_day(c)
+    pr = costs.prices(c)
     for arm, arm_outs in outs.items():
         cases = run.start if arm == "start" else run.usual
         cohort = [o for case, o in zip(cases, arm_outs, strict=True) if in_cohort(case.family, sc)]
         items = {
-            "placement_cost_cum": [(s.start, s.end, costs.care_cost_per_child_day(c, s.kind, s.worked) * o.children)
+            "placement_cost_cum": [(s.start, s.end, pr.care[s.kind, s.worked] * o.children)
                                    for o in cohort for s in o.care],
-            "subsidy_cost_cum": [(a, b, costs.subsidy_per_child_day(c, kind) * o.children)
-                                 for o in cohort for kind, a, b in o.subsidies],
+            "subsidy_cost_cum": [(a, b, pr.subsidy[kind] * o.children) for o in cohort for kind, a, b in o.subsidies],
             "usual_casework_cost_cum": [(a, b, casework) for o in cohort for a, b in o.casework],
         }
         for key, spells in items.items():

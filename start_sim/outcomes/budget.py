@@ -20,7 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from start_sim.core.timebase import DAYS_PER_YEAR as YEAR
+from start_sim.inputs.schema import PLACEMENT_TYPES
 from start_sim.outcomes import costs
+from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP
 from start_sim.sim.family import in_cohort
 
 if TYPE_CHECKING:
@@ -50,6 +52,11 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
     H = sc.horizon_days
     c = sc.costs
     rows = []
+    # unit prices, computed once (the same values as per spell)
+    maintenance = {kind: costs.maintenance_per_child_day(c, kind) for kind in PLACEMENT_TYPES}
+    care_casework = {worked: costs.care_casework_per_child_day(c, worked) for worked in (False, True)}
+    usual_casework = costs.usual_casework_per_family_day(c)
+    subsidy = {kind: costs.subsidy_per_child_day(c, kind) for kind in (ADOPTION, GUARDIANSHIP)}
     for run, outs in parts:
         cols = {k: [0.0] * years for k in ("staff", "training", *(f"{n}_{a}" for n in ARM_COLUMNS for a in ("start", "usual")))}
         for p in run.posts:
@@ -66,13 +73,12 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
                     if day < years * YEAR:
                         cols[f"treatment_{arm}"][int(day // YEAR)] += costs.bill_price(c, case.modality, days)
                 for s in o.care:
-                    _spread(cols[f"maintenance_{arm}"], costs.maintenance_per_child_day(c, s.kind) * o.children, s.start, s.end)
-                    _spread(cols[f"care_casework_{arm}"], costs.care_casework_per_child_day(c, s.worked) * o.children,
-                            s.start, s.end)
+                    _spread(cols[f"maintenance_{arm}"], maintenance[s.kind] * o.children, s.start, s.end)
+                    _spread(cols[f"care_casework_{arm}"], care_casework[s.worked] * o.children, s.start, s.end)
                 for a, b in o.casework:
-                    _spread(cols[f"usual_casework_{arm}"], costs.usual_casework_per_family_day(c), a, b)
+                    _spread(cols[f"usual_casework_{arm}"], usual_casework, a, b)
                 for kind, a, b in o.subsidies:
-                    _spread(cols[f"subsidy_{arm}"], costs.subsidy_per_child_day(c, kind) * o.children, a, b)
+                    _spread(cols[f"subsidy_{arm}"], subsidy[kind] * o.children, a, b)
         for arm in ("start", "usual"):
             cols[f"placement_{arm}"] = [m + w for m, w in zip(cols[f"maintenance_{arm}"], cols[f"care_casework_{arm}"],
                                                                strict=True)]

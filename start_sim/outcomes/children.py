@@ -26,7 +26,7 @@ from itertools import pairwise
 
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import PLACEMENT_TYPES, Placement
-from start_sim.sim.recovery import EARLY, TREATMENT, USING
+from start_sim.sim.recovery import EARLY
 from start_sim.sim.streams import UniformSeq
 
 REUNIFIED, GUARDIANSHIP, ADOPTION, IN_CARE = "reunified", "guardianship", "adoption", "in_care"
@@ -46,29 +46,6 @@ class Episode:
     tpr_day: float  # day of the TPR petition, or inf
 
 
-def _segments(times: list[float], states: list[int], t0: float, t1: float) -> list[tuple[float, float, int]]:
-    """The parent's states as (start, end, state) pieces covering [t0, t1].
-
-    ``times`` is sorted: the walk starts at the state in force at ``t0`` (bisection) and
-    stops at the first change after ``t1``, so a query costs the pieces it returns."""
-    out = []
-    n = len(times)
-    i = bisect.bisect_right(times, t0) - 1
-    if i < 0:
-        i = 0
-    while i < n:
-        ti = times[i]
-        if ti >= t1:
-            break
-        s = ti if ti > t0 else t0
-        nxt = times[i + 1] if i + 1 < n else math.inf
-        e = nxt if nxt < t1 else t1
-        if e > s:
-            out.append((s, e, states[i]))
-        i += 1
-    return out
-
-
 def care_days_in_window(prior: list[Episode], entry: float, day: float, window: float) -> float:
     """Days in care in (day - window, day], the current spell having begun at ``entry``."""
     lo = day - window
@@ -83,13 +60,21 @@ def tpr_day(prior: list[Episode], entry: float, p: Placement) -> float:
 
     While the child stays in care the days in the window never fall, and once the window
     holds only this spell they reach the 15 months: so bisection on that interval finds it.
+    Each step is ``care_days_in_window``, written out (same operations, same order).
     """
     if not prior:
         return entry + p.tpr_days_in_care  # a first spell: the clock is simply 15 months
-    lo, hi = entry, entry + p.tpr_window_days
+    window, needed = p.tpr_window_days, p.tpr_days_in_care
+    spans = [(ep.start, ep.end if ep.end < entry else entry) for ep in prior]
+    lo, hi = entry, entry + window
     while hi - lo > 1e-6:
         mid = (lo + hi) / 2
-        if care_days_in_window(prior, entry, mid, p.tpr_window_days) >= p.tpr_days_in_care:
+        w0 = mid - window
+        total = mid - (w0 if w0 > entry else entry)
+        for s, e in spans:
+            d = e - (w0 if w0 > s else s)
+            total += d if d > 0.0 else 0.0
+        if total >= needed:
             hi = mid
         else:
             lo = mid
@@ -113,16 +98,41 @@ class Paths:
     removal_days: tuple[float, ...] = ()
 
 
-def _placement_kind(u: float, p: Placement) -> str:
-    acc = 0.0
+@dataclass(frozen=True, slots=True)
+class PlacementRates:
+    """A placement table's figures as the hazard walks read them, computed once per table
+    (``placement_rates``) by the same operations the walks did per family."""
+
+    p: Placement
+    leave_by_state: tuple[float, float, float, float]  # daily rate of leaving home, by the parent's state
+    reunify_in_recovery: float  # daily rate of coming home from kin, parent in recovery
+    reunify_not_in_recovery: float
+    kin_share: float  # share of departures that are kin arrangements
+    kin_form: float  # START's kin preference: share of redirected placements that are kin arrangements
+    type_bounds: tuple[float, ...]  # cumulative placement-type shares
+
+
+def placement_rates(p: Placement) -> PlacementRates:
+    """The per-day figures of ``p`` the walks use (see ``PlacementRates``)."""
+    leave = 1.0 + p.kin_arrangement_ratio  # every departure from home: foster-care entries and kin arrangements
+    recovered = p.rate_in_recovery * leave / DAYS_PER_YEAR
+    share = p.kin_arrangement_ratio / (1.0 + p.kin_arrangement_ratio)
+    bounds, acc = [], 0.0
     for kind in PLACEMENT_TYPES:
         acc += getattr(p.type_shares, kind)
-        if u < acc:
-            return kind
-    return PLACEMENT_TYPES[-1]
+        bounds.append(acc)
+    return PlacementRates(
+        p,
+        (p.rate_using * leave / DAYS_PER_YEAR, p.rate_in_treatment * leave / DAYS_PER_YEAR, recovered, recovered),
+        p.reunification_rate_in_recovery / DAYS_PER_YEAR,
+        p.reunification_rate_not_in_recovery / DAYS_PER_YEAR,
+        share,
+        share / (share + (1.0 - share) * p.type_shares.relative) if share > 0 else 0.0,
+        tuple(bounds),
+    )
 
 
-def _destination(u_type: float, kin: UniformSeq, day: float, formal: bool, paths: Paths, p: Placement) -> str:
+def _destination(u_type: float, kin: UniformSeq, day: float, formal: bool, paths: Paths, r: PlacementRates) -> str:
     """Where children leaving home on ``day`` go: a kin arrangement, or a placement type.
 
     A share ``ratio / (1 + ratio)`` of departures (``placement.kin_arrangement_ratio``; none if
@@ -132,14 +142,16 @@ def _destination(u_type: float, kin: UniformSeq, day: float, formal: bool, paths
     licensed relative placement) in proportion.
     """
     u_arr, u_pref, u_form = kin.next(), kin.next(), kin.next()
-    share = p.kin_arrangement_ratio / (1.0 + p.kin_arrangement_ratio)
-    if not formal and u_arr < share:
+    if not formal and u_arr < r.kin_share:
         return KIN_ARRANGEMENT
-    kind = _placement_kind(u_type, p)
+    kind = PLACEMENT_TYPES[-1]
+    for k, bound in zip(PLACEMENT_TYPES, r.type_bounds, strict=True):
+        if u_type < bound:
+            kind = k
+            break
     opened = paths.start_open
     if kind == "foster" and opened is not None and opened[0] <= day < opened[1] and u_pref < paths.kin_preference:
-        arrangement = share / (share + (1.0 - share) * p.type_shares.relative) if share > 0 else 0.0
-        return KIN_ARRANGEMENT if u_form < arrangement else "relative"
+        return KIN_ARRANGEMENT if u_form < r.kin_form else "relative"
     return kind
 
 
@@ -154,22 +166,26 @@ def placement_history(
     kin: UniformSeq,
     end_day: float,
     kin_at_investigation: bool = False,
+    rates: PlacementRates | None = None,
 ) -> list[Episode]:
-    """The children's spells away from home (in care or with kin) from referral to ``end_day``."""
+    """The children's spells away from home (in care or with kin) from referral to ``end_day``;
+    ``rates``: ``placement_rates(p)`` if already known."""
+    r = placement_rates(p) if rates is None else rates
     episodes: list[Episode] = []
     t = referral_day
-    leave = 1.0 + p.kin_arrangement_ratio  # every departure from home: foster-care entries and kin arrangements
-    recovered_rate = p.rate_in_recovery * leave / DAYS_PER_YEAR
-    home_rate = {USING: p.rate_using * leave / DAYS_PER_YEAR, TREATMENT: p.rate_in_treatment * leave / DAYS_PER_YEAR}
-    start_open = paths.start_open
-    safety = paths.safety_multiplier
+    removals = paths.removal_days
+    at_investigation = removed_at_investigation or kin_at_investigation
     while t < end_day:
         first = not episodes and t == referral_day
         # -- at home: first departure by spending a unit-exponential budget, or a removal on a re-report
-        if not ((removed_at_investigation or kin_at_investigation) and first):
-            budget = -math.log(u.next())
-            entry = _home_exit(_segments(times, states, t, end_day), home_rate, recovered_rate, start_open, safety, budget)
-            removal = next((d for d in paths.removal_days if t < d < end_day), math.inf) if paths.removal_days else math.inf
+        if not (at_investigation and first):
+            entry = _home_exit(times, states, t, end_day, r.leave_by_state, paths.start_open, paths.safety_multiplier,
+                               -math.log(u.next()))
+            removal = math.inf
+            for d in removals:
+                if t < d < end_day:
+                    removal = d
+                    break
             formal = removal < entry
             entry = min(entry, removal)
             if entry == math.inf:
@@ -179,9 +195,9 @@ def placement_history(
             formal = removed_at_investigation
         # -- away from home
         u_type = u.next()
-        kind = KIN_ARRANGEMENT if kin_at_investigation and first else _destination(u_type, kin, t, formal, paths, p)
+        kind = KIN_ARRANGEMENT if kin_at_investigation and first else _destination(u_type, kin, t, formal, paths, r)
         if kind == KIN_ARRANGEMENT:
-            episode = _kin_spell(t, times, states, p, kin, paths.closure_day, end_day)
+            episode = _kin_spell(t, times, states, r, kin, paths.closure_day, end_day)
         else:
             formal_prior = [ep for ep in episodes if ep.kind != KIN_ARRANGEMENT]
             episode = _care_spell(t, kind, formal_prior, times, states, p, u, end_day)
@@ -193,43 +209,81 @@ def placement_history(
 
 
 def _home_exit(
-    segments: list[tuple[float, float, int]],
-    home_rate: dict[int, float],
-    recovered_rate: float,
+    times: list[float],
+    states: list[int],
+    t0: float,
+    t1: float,
+    leave_by_state: tuple[float, ...],
     start_open: tuple[float, float] | None,
     safety: float,
     budget: float,
 ) -> float:
-    """Day the unit-exponential ``budget`` is spent at home over the parent's ``segments`` (inf if
-    never): the state's daily rate of leaving home, times ``safety`` while the START case is open."""
-    for s, e, state in segments:
-        base = home_rate.get(state, recovered_rate)
-        if start_open is None:
-            pieces: tuple[float, ...] | list[float] = (s, e)
-        else:
-            o0, o1 = start_open
-            pieces = [s, e, *(x for x in start_open if s < x < e)]
-            pieces.sort()
-        for a, b in pairwise(pieces):
-            rate = base * safety if start_open is not None and o0 <= a < o1 else base
-            if rate * (b - a) >= budget:
-                return a + budget / rate
-            budget -= rate * (b - a)
+    """Day the unit-exponential ``budget`` is spent at home over the parent's states in [t0, t1]
+    (inf if never): the state's daily rate of leaving home, times ``safety`` while the START case
+    is open. The parent's pieces start at the state in force at ``t0`` (bisection) and stop at
+    ``t1``; a piece is cut where the case opens or closes inside it."""
+    n = len(times)
+    i = bisect.bisect_right(times, t0) - 1
+    if i < 0:
+        i = 0
+    o0, o1 = start_open if start_open is not None else (math.nan, math.nan)
+    while i < n:
+        ti = times[i]
+        if ti >= t1:
+            break
+        s = ti if ti > t0 else t0
+        e = times[i + 1] if i + 1 < n else math.inf
+        if e >= t1:
+            e = t1
+        if e > s:
+            base = leave_by_state[states[i]]
+            if start_open is None:
+                if base * (e - s) >= budget:
+                    return s + budget / base
+                budget -= base * (e - s)
+            elif s < o0 < e or s < o1 < e:
+                pieces = [s, e, *(x for x in start_open if s < x < e)]
+                pieces.sort()
+                for a, b in pairwise(pieces):
+                    rate = base * safety if o0 <= a < o1 else base
+                    if rate * (b - a) >= budget:
+                        return a + budget / rate
+                    budget -= rate * (b - a)
+            else:
+                rate = base * safety if o0 <= s < o1 else base
+                if rate * (e - s) >= budget:
+                    return s + budget / rate
+                budget -= rate * (e - s)
+        i += 1
     return math.inf
 
 
 def _kin_spell(
-    entry: float, times: list[float], states: list[int], p: Placement, kin: UniformSeq, closure_day: float, end_day: float
+    entry: float, times: list[float], states: list[int], r: PlacementRates, kin: UniformSeq, closure_day: float,
+    end_day: float,
 ) -> Episode:
     """With kin outside foster care: home again at the reunification rates (no ASFA clock: the
     child is not in foster care); still there when the case closes, the relative keeps custody."""
     stop = closure_day if entry < closure_day < end_day else end_day
     budget = -math.log(kin.next())
-    for s, e, state in _segments(times, states, entry, stop):
-        rate = (p.reunification_rate_in_recovery if state >= EARLY else p.reunification_rate_not_in_recovery) / DAYS_PER_YEAR
-        if rate * (e - s) >= budget:
-            return Episode(entry, s + budget / rate, KIN_ARRANGEMENT, REUNIFIED, math.inf)
-        budget -= rate * (e - s)
+    n = len(times)
+    i = bisect.bisect_right(times, entry) - 1
+    if i < 0:
+        i = 0
+    while i < n:
+        ti = times[i]
+        if ti >= stop:
+            break
+        s = ti if ti > entry else entry
+        e = times[i + 1] if i + 1 < n else math.inf
+        if e >= stop:
+            e = stop
+        if e > s:
+            rate = r.reunify_in_recovery if states[i] >= EARLY else r.reunify_not_in_recovery
+            if rate * (e - s) >= budget:
+                return Episode(entry, s + budget / rate, KIN_ARRANGEMENT, REUNIFIED, math.inf)
+            budget -= rate * (e - s)
+        i += 1
     return Episode(entry, stop, KIN_ARRANGEMENT, RELATIVE_CUSTODY if stop < end_day else IN_CARE, math.inf)
 
 
@@ -252,9 +306,24 @@ def _care_spell(
     r_in, r_out = p.reunification_rate_in_recovery, p.reunification_rate_not_in_recovery
     after_hearing = p.reunification_multiplier_after_hearing
     guard_rate = p.guardianship_rate_after_hearing if kind == "relative" else 0.0
-    for s, e, state in _segments(times, states, entry, min(end_day, adoption)):
+    stop = adoption if adoption < end_day else end_day  # min(end_day, adoption)
+    n = len(times)
+    i = bisect.bisect_right(times, entry) - 1
+    if i < 0:
+        i = 0
+    while i < n:
+        ti = times[i]
+        if ti >= stop:
+            break
+        s = ti if ti > entry else entry
+        e = times[i + 1] if i + 1 < n else math.inf
+        if e >= stop:
+            e = stop
+        i += 1
+        if e <= s:
+            continue
         cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)}) if s < hearing < e or s < tpr < e else (s, e)
-        recovered = state >= EARLY
+        recovered = states[i - 1] >= EARLY
         for a, b in pairwise(cuts):
             reun = 0.0 if a >= tpr else (r_in if recovered else r_out)
             if a >= hearing and not recovered:
@@ -268,4 +337,3 @@ def _care_spell(
     if adoption <= end_day:
         return Episode(entry, adoption, kind, ADOPTION, tpr)
     return Episode(entry, end_day, kind, IN_CARE, tpr)
-

@@ -11,11 +11,12 @@ Discounting is continuous at ``discount_rate_per_year`` from the start of the ru
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from start_sim.core import discount as pv
 from start_sim.core.timebase import DAYS_PER_MONTH, DAYS_PER_YEAR
-from start_sim.inputs.schema import Costs, Treatment
-from start_sim.outcomes.children import ADOPTION
+from start_sim.inputs.schema import PLACEMENT_TYPES, Costs, Treatment
+from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP
 from start_sim.outcomes.resources import CareSpell
 from start_sim.sim.case import Case
 from start_sim.sim.staff import CASEWORKER, Post
@@ -54,12 +55,36 @@ def care_cost_per_child_day(c: Costs, kind: str, worked: bool = False) -> float:
     return maintenance_per_child_day(c, kind) + care_casework_per_child_day(c, worked)
 
 
-def placement_cost(c: Costs, spells: list[CareSpell], children: int) -> float:
-    """Present value of care (maintenance and in-care casework) of ``children`` over ``spells``."""
+@dataclass(frozen=True, slots=True)
+class Prices:
+    """One ``Costs`` table's daily discount rate and unit prices, computed once (``prices``) where
+    many families are priced alike: the same values the functions below compute per call."""
+
+    delta: float
+    care: dict[tuple[str, bool], float]  # care_cost_per_child_day by (placement type, worked)
+    usual_casework: float  # usual_casework_per_family_day
+    subsidy: dict[str, float]  # subsidy_per_child_day by exit
+
+
+def prices(c: Costs) -> Prices:
+    """The ``Prices`` of ``c``."""
+    return Prices(
+        rate_per_day(c),
+        {(kind, worked): care_cost_per_child_day(c, kind, worked) for kind in PLACEMENT_TYPES for worked in (False, True)},
+        usual_casework_per_family_day(c),
+        {kind: subsidy_per_child_day(c, kind) for kind in (ADOPTION, GUARDIANSHIP)},
+    )
+
+
+def placement_cost(c: Costs, spells: list[CareSpell], children: int, pr: Prices | None = None) -> float:
+    """Present value of care (maintenance and in-care casework) of ``children`` over ``spells``
+    (``pr``: ``prices(c)`` if already known)."""
     if not spells:
         return 0
-    delta = rate_per_day(c)
-    return children * sum(pv.flow(delta, s.start, s.end, care_cost_per_child_day(c, s.kind, s.worked)) for s in spells)
+    if pr is None:
+        pr = prices(c)
+    delta, care, flow_ = pr.delta, pr.care, pv.flow
+    return children * sum([flow_(delta, s.start, s.end, care[s.kind, s.worked]) for s in spells])
 
 
 def usual_casework_per_family_day(c: Costs) -> float:
@@ -67,12 +92,14 @@ def usual_casework_per_family_day(c: Costs) -> float:
     return loaded_per_day(c, c.usual_caseworker_per_fte_year) / c.usual_ongoing_caseload
 
 
-def usual_casework_cost(c: Costs, spans: list[tuple[float, float]]) -> float:
+def usual_casework_cost(c: Costs, spans: list[tuple[float, float]], pr: Prices | None = None) -> float:
     """Present value of usual-services casework over a family's days on a usual caseload."""
     if not spans:
         return 0
-    delta, per_day = rate_per_day(c), usual_casework_per_family_day(c)
-    return sum(pv.flow(delta, a, b, per_day) for a, b in spans)
+    if pr is None:
+        pr = prices(c)
+    delta, per_day, flow_ = pr.delta, pr.usual_casework, pv.flow
+    return sum([flow_(delta, a, b, per_day) for a, b in spans])
 
 
 def subsidy_per_child_day(c: Costs, kind: str) -> float:
@@ -80,12 +107,14 @@ def subsidy_per_child_day(c: Costs, kind: str) -> float:
     return c.adoption_subsidy_per_child_day if kind == ADOPTION else c.guardianship_subsidy_per_child_day
 
 
-def subsidy_cost(c: Costs, spells: list[tuple[str, float, float]], children: int) -> float:
+def subsidy_cost(c: Costs, spells: list[tuple[str, float, float]], children: int, pr: Prices | None = None) -> float:
     """Present value of subsidies after exit of ``children`` over ``spells``."""
     if not spells:
         return 0
-    delta = rate_per_day(c)
-    return children * sum(pv.flow(delta, a, b, subsidy_per_child_day(c, kind)) for kind, a, b in spells)
+    if pr is None:
+        pr = prices(c)
+    delta, subsidy = pr.delta, pr.subsidy
+    return children * sum([pv.flow(delta, a, b, subsidy[kind]) for kind, a, b in spells])
 
 
 def treatment_price(c: Costs, modality: str) -> float:
@@ -122,9 +151,14 @@ def bill_price(c: Costs, modality: str, days: float) -> float:
     return treatment_price(c, modality) if math.isnan(days) else c.moud_per_day * days
 
 
-def treatment_bills_cost(c: Costs, tr: Treatment, case: Case) -> float:
+def treatment_bills_cost(c: Costs, tr: Treatment, case: Case, pr: Prices | None = None) -> float:
     """Present value of a parent's treatment bills."""
-    return sum(bill_price(c, case.modality, days) * discount(c, day) for day, days in treatment_bills(tr, case))
+    bills = treatment_bills(tr, case)
+    if not bills:
+        return 0
+    delta = rate_per_day(c) if pr is None else pr.delta
+    exp = math.exp
+    return sum([bill_price(c, case.modality, days) * exp(-delta * day) for day, days in bills])
 
 
 def loaded_per_day(c: Costs, salaries_per_year: float) -> float:

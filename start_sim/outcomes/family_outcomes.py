@@ -9,7 +9,16 @@ from start_sim.core.timebase import DAYS_PER_YEAR, OUTCOME_WINDOW_DAYS
 from start_sim.inputs.schema import PLACEMENT_TYPES, Scenario
 from start_sim.inputs.sites import site_placement
 from start_sim.outcomes import costs
-from start_sim.outcomes.children import KIN_ARRANGEMENT, PERMANENT_EXITS, REUNIFIED, Episode, Paths, placement_history
+from start_sim.outcomes.children import (
+    KIN_ARRANGEMENT,
+    PERMANENT_EXITS,
+    REUNIFIED,
+    Episode,
+    Paths,
+    PlacementRates,
+    placement_history,
+    placement_rates,
+)
 from start_sim.outcomes.dispositions import PARENTS, disposition
 from start_sim.outcomes.followup import removal_days, report_days
 from start_sim.outcomes.resources import CareSpell, care_spells, start_open, subsidy_spells, usual_casework_spans
@@ -58,95 +67,130 @@ class Outcome:
         return sum(self.care_days.values())
 
 
-def family_outcome(sc: Scenario, case: Case) -> Outcome:
-    """Children's placements, re-reports, sobriety and costs for one family in one arm."""
+@dataclass(slots=True)
+class OutcomeRates:
+    """What the outcomes of every family of one scenario read alike, computed once (``outcome_rates``,
+    one per ``summarise``) rather than per family: the same values, by the same operations."""
+
+    sc: Scenario
+    end: float  # sc.end_days
+    runout_days: float  # the follow-up window's length
+    prices: costs.Prices
+    placement: dict[tuple[int, float], PlacementRates] = field(default_factory=dict)  # by (county, site effect)
+
+    def placement_for(self, county: int, effect: float) -> PlacementRates:
+        """The placement walks' rates of one county at its site effect (``site_placement``)."""
+        got = self.placement.get((county, effect))
+        if got is None:
+            sc = self.sc
+            got = self.placement[county, effect] = placement_rates(site_placement(sc.placement, sc.counties[county], effect))
+        return got
+
+
+def outcome_rates(sc: Scenario) -> OutcomeRates:
+    """The ``OutcomeRates`` of ``sc``."""
+    return OutcomeRates(sc, sc.end_days, sc.runout_years * DAYS_PER_YEAR, costs.prices(sc.costs))
+
+
+def family_outcome(sc: Scenario, case: Case, rates: OutcomeRates | None = None) -> Outcome:
+    """Children's placements, re-reports, sobriety and costs for one family in one arm (``rates``:
+    ``outcome_rates(sc)`` if already known, as for every family of a replication)."""
+    r = outcome_rates(sc) if rates is None else rates
     f = case.family
-    end = sc.end_days
-    window_end = f.referral_day + sc.runout_years * DAYS_PER_YEAR
+    end = r.end
+    referral = f.referral_day
+    window_end = referral + r.runout_days
+    seqs = case.seqs
     # Fresh readers of the family's children, reports and (for a family never served)
     # recovery sequences, none of which the event run has read: the outcome is then a
     # function of the case record, the same however often it is asked for.
-    proc = case.recovery or untreated_recovery(sc, f, case.seqs["recovery"].fresh())
+    proc = case.recovery or untreated_recovery(sc, f, seqs["recovery"].fresh())
     times, states = proc.path(end)
     open_start = start_open(sc, case)
+    eff, followup = sc.start, sc.followup
     reports = report_days(
-        f.referral_day, times, states, open_start, sc.start.surveillance_report_multiplier,
-        sc.followup, case.seqs["reports"].fresh(), end,
+        referral, times, states, open_start, eff.surveillance_report_multiplier, followup, seqs["reports"].fresh(), end,
     )
-    eff = sc.start
+    closure = case.closure_day
     paths = Paths(
         open_start,
         eff.safety_planning_casework_multiplier * (eff.safety_planning_mentor_multiplier if case.mentor else 1.0),
-        eff.kin_preference, case.closure_day,
+        eff.kin_preference, closure,
         removal_days(reports, times, states, open_start, eff.surveillance_report_multiplier,
-                     eff.report_removal_multiplier, sc.followup, case.seqs["report_removal"].fresh()),
+                     eff.report_removal_multiplier, followup, seqs["report_removal"].fresh()) if reports else (),
     )
-    placement = site_placement(sc.placement, sc.counties[f.county], f.site_effect)
+    pr = r.placement_for(f.county, f.site_effect)
     away = placement_history(
-        f.referral_day, f.removed_at_investigation, times, states, paths, placement,
-        case.seqs["children"].fresh(), case.seqs["kin"].fresh(), end, f.kin_at_investigation,
+        referral, f.removed_at_investigation, times, states, paths, pr.p,
+        seqs["children"].fresh(), seqs["kin"].fresh(), end, f.kin_at_investigation, pr,
     )
-    episodes = [ep for ep in away if ep.kind != KIN_ARRANGEMENT]  # spells in foster care (priced, counted as placed)
-    kin_spells = [ep for ep in away if ep.kind == KIN_ARRANGEMENT]
-    closed = not math.isnan(case.closure_day)
+    episodes: list[Episode] = []
+    kin_spells: list[Episode] = []
     care = dict.fromkeys(PLACEMENT_TYPES, 0.0)
     other = 0.0
     kin_days = 0.0
     for ep in away:
-        days = max(0.0, min(ep.end, window_end) - max(ep.start, f.referral_day))
+        days = max(0.0, min(ep.end, window_end) - max(ep.start, referral))
         if ep.kind == KIN_ARRANGEMENT:
+            kin_spells.append(ep)  # with kin outside foster care (not priced, not counted as placed)
             kin_days += days
         else:
+            episodes.append(ep)
             care[ep.kind] += days
         if ep.exit in PERMANENT_EXITS:
-            other += max(0.0, window_end - max(ep.end, f.referral_day))
-    observed = window_end - f.referral_day
+            other += max(0.0, window_end - max(ep.end, referral))
+    observed = window_end - referral
     home = observed - sum(care.values()) - kin_days - other
     reunions = [ep.end for ep in episodes if ep.exit == REUNIFIED and ep.end < window_end]
     if reunions and reunions[0] + OUTCOME_WINDOW_DAYS <= end:
-        reentered = float(any(reunions[0] < ep.start <= reunions[0] + OUTCOME_WINDOW_DAYS for ep in episodes))
+        back, back_by = reunions[0], reunions[0] + OUTCOME_WINDOW_DAYS
+        reentered = float(any([back < ep.start <= back_by for ep in episodes]))
     else:
         reentered = math.nan
-    if closed:
-        sober = float(in_recovery(proc.state_at(case.closure_day)))
-        at_close = disposition(away, case.closure_day)
+    if not math.isnan(closure):
+        sober = float(in_recovery(proc.state_at(closure)))
+        at_close = disposition(away, closure) if away else PARENTS
         home_close = float(at_close == PARENTS)
-        after = case.closure_day + sc.followup.followup_days
-        at_after = disposition(away, after) if after < end else ""
-        report_after = float(any(case.closure_day < d <= after for d in reports)) if after <= end else math.nan
-        during = float(any(ep.start <= case.closure_day for ep in episodes))
+        after = closure + followup.followup_days
+        at_after = (disposition(away, after) if away else PARENTS) if after < end else ""
+        report_after = float(any([closure < d <= after for d in reports])) if after <= end else math.nan
+        during = float(any([ep.start <= closure for ep in episodes]))
         placed_after = (
-            float(any(case.closure_day < ep.start <= after for ep in episodes)) if home_close and after <= end else math.nan
+            float(any([closure < ep.start <= after for ep in episodes])) if home_close and after <= end else math.nan
         )
     else:
         sober = home_close = report_after = during = placed_after = math.nan
         at_close = at_after = ""
     tx = case.tx_start_day
-    spans = usual_casework_spans(sc, case)
-    spells, subsidies = care_spells(sc, case, episodes, spans), subsidy_spells(sc, case, episodes)
-    at_12m = f.referral_day + OUTCOME_WINDOW_DAYS
+    spans = usual_casework_spans(sc, case, window_end)
+    if episodes:
+        spells, subsidies = care_spells(sc, case, episodes, spans, window_end), subsidy_spells(sc, case, episodes)
+    else:
+        spells, subsidies = [], []
+    at_12m = referral + OUTCOME_WINDOW_DAYS
+    prices = r.prices
     return Outcome(
         children=f.children,
         sober_at_closure=sober,
-        placed_12m=any(ep.start <= at_12m for ep in episodes),
-        placed_window=any(ep.start < window_end for ep in episodes),
+        placed_12m=any([ep.start <= at_12m for ep in episodes]),
+        placed_window=any([ep.start < window_end for ep in episodes]),
         care_days=care,
         home_days=home,
         other_days=other,
         home_at_closure=home_close,
         reunified=bool(reunions),
         reentered_12m=reentered,
-        report_12m=any(d <= at_12m for d in reports),
+        report_12m=any([d <= at_12m for d in reports]),
         report_after_closure_12m=report_after,
-        days_to_treatment=tx - f.referral_day if not math.isnan(tx) else math.nan,
-        placement_cost=costs.placement_cost(sc.costs, spells, f.children),
-        treatment_cost=costs.treatment_bills_cost(sc.costs, sc.treatment, case),
+        days_to_treatment=tx - referral if not math.isnan(tx) else math.nan,
+        placement_cost=costs.placement_cost(sc.costs, spells, f.children, prices),
+        treatment_cost=costs.treatment_bills_cost(sc.costs, sc.treatment, case, prices),
         episodes=episodes,
         care=spells,
         casework=spans,
         subsidies=subsidies,
-        usual_casework_cost=costs.usual_casework_cost(sc.costs, spans),
-        subsidy_cost=costs.subsidy_cost(sc.costs, subsidies, f.children),
+        usual_casework_cost=costs.usual_casework_cost(sc.costs, spans, prices),
+        subsidy_cost=costs.subsidy_cost(sc.costs, subsidies, f.children, prices),
         sober_12m=float(in_recovery(proc.state_at(at_12m))) if at_12m <= end else math.nan,
         placed_during_service=during,
         placed_after_closure_12m=placed_after,
@@ -155,4 +199,3 @@ def family_outcome(sc: Scenario, case: Case) -> Outcome:
         disposition_at_closure=at_close,
         disposition_12m_after_closure=at_after,
     )
-

@@ -10,8 +10,8 @@ state; ``surveillance_report_multiplier`` raises reporting while a START case is
 
 from __future__ import annotations
 
+import bisect
 import math
-from itertools import pairwise
 
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import FollowUp
@@ -29,18 +29,24 @@ def report_days(
     u: UniformSeq,
     end_day: float,
 ) -> list[float]:
-    """Days of re-reports after referral up to ``end_day`` (a Poisson process, piecewise rate)."""
-    cuts = {referral_day, end_day, *(t for t in times if referral_day < t < end_day)}
+    """Days of re-reports after referral up to ``end_day`` (a Poisson process, piecewise rate).
+
+    The rate is constant between edges: the referral, the end, the parent's changes of state
+    and the START case's opening and closing in between (``times`` is sorted, so the changes
+    inside the interval are one slice)."""
+    inside = times[bisect.bisect_right(times, referral_day):bisect.bisect_left(times, end_day)]
     if start_open is not None:
-        cuts |= {x for x in start_open if referral_day < x < end_day}
-    edges = sorted(cuts)
+        inside += [x for x in start_open if referral_day < x < end_day]
+    edges = sorted({referral_day, end_day, *inside})
     out: list[float] = []
-    budget = -math.log(u.next())
+    log, nxt = math.log, u.next
+    budget = -log(nxt())
     i_state = 0
     n = len(times)
     recovered_rate, using_rate = p.report_rate_in_recovery / DAYS_PER_YEAR, p.report_rate_using / DAYS_PER_YEAR
     o0, o1 = start_open if start_open is not None else (math.inf, -math.inf)
-    for a, b in pairwise(edges):
+    a = edges[0]
+    for b in edges[1:]:
         while i_state + 1 < n and times[i_state + 1] <= a:
             i_state += 1
         rate = recovered_rate if states[i_state] >= EARLY else using_rate
@@ -50,8 +56,9 @@ def report_days(
         while rate > 0 and rate * (b - t) >= budget:
             t += budget / rate
             out.append(t)
-            budget = -math.log(u.next())
+            budget = -log(nxt())
         budget -= rate * (b - t)
+        a = b
     return out
 
 
