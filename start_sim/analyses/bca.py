@@ -38,7 +38,7 @@ from start_sim.core import discount
 from start_sim.core.timebase import DAYS_PER_YEAR
 from start_sim.inputs.schema import MODALITIES, PLACEMENT_TYPES, Costs, Scenario
 from start_sim.outcomes import costs as costmod
-from start_sim.outcomes.family_outcomes import family_outcome
+from start_sim.outcomes.family_outcomes import family_outcome, outcome_rates
 from start_sim.outcomes.resources import SUBSIDY_KINDS
 from start_sim.sim.family import in_cohort
 from start_sim.sim.replication import simulate
@@ -96,6 +96,7 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
     kinds = {k: i for i, k in enumerate(PLACEMENT_TYPES)}
     subsidies = {k: i for i, k in enumerate(SUBSIDY_KINDS)}
     mods = {m: i for i, m in enumerate(MODALITIES)}
+    rates = outcome_rates(scenario)
     for run in runs:
         for cs, cu in zip(run.start, run.usual, strict=True):
             f = cs.family
@@ -107,7 +108,7 @@ def ledger(scenario: Scenario, seed: int, replication: int) -> Ledger:
             started += cs.service == "start"
             ref = f.referral_day
             for arm, case in ((0, cs), (1, cu)):
-                o = family_outcome(scenario, case)
+                o = family_outcome(scenario, case, rates)
                 placed[arm] += f.children * o.placed_12m
                 ep += [(arm, kinds[sp.kind], sp.start, sp.end, ref, f.children, sp.worked) for sp in o.care]
                 cw += [(arm, a, b, ref) for a, b in o.casework]
