@@ -60,19 +60,6 @@ class RecoveryProcess:
         self.tx_end = math.inf
         self.sustained_at = math.inf
 
-    # -- rates -------------------------------------------------------------------
-    def _exits(self) -> tuple[float, float]:
-        """(rate to the 'better' state, rate to 'using') in the current state and regime."""
-        r = self.rates
-        mult = r.relapse_multiplier_open if self.case_open else 1.0
-        if self.state == USING:
-            return (0.0 if self.awaiting_treatment else r.spontaneous), 0.0
-        if self.state == TREATMENT:
-            return r.recover_in_treatment, r.dropout_in_treatment
-        if self.state == EARLY:
-            return 0.0, r.relapse_early * mult
-        return 0.0, r.relapse_sustained * mult
-
     def _move(self, t: float, state: int) -> None:
         self.t = t
         if state == self.state:
@@ -85,18 +72,34 @@ class RecoveryProcess:
 
     # -- advancing ---------------------------------------------------------------
     def advance(self, until: float, stop_at_dropout: bool = False) -> None:
-        """Run the process forward to ``until`` under the current regime."""
+        """Run the process forward to ``until`` under the current regime: in each state, a rate to
+        the 'better' state and a rate back to using (the mentor's relapse effect while the case is
+        open), spent against the sojourn's budget up to the next boundary (``until``, the episode's
+        end, the move to sustained recovery). The outcome phase runs every path to the end of the
+        run through here, so the rates are read inline."""
+        r = self.rates
         while self.t < until:
-            up, down = self._exits()
+            state = self.state
+            if state == USING:
+                up, down = (0.0 if self.awaiting_treatment else r.spontaneous), 0.0
+            elif state == TREATMENT:
+                up, down = r.recover_in_treatment, r.dropout_in_treatment
+            else:
+                mult = r.relapse_multiplier_open if self.case_open else 1.0
+                up, down = 0.0, (r.relapse_early if state == EARLY else r.relapse_sustained) * mult
             total = up + down
-            boundary = min(until, self.tx_end, self.sustained_at)
+            boundary = until
+            if self.tx_end < boundary:
+                boundary = self.tx_end
+            if self.sustained_at < boundary:
+                boundary = self.sustained_at
             hit = self.t + self.budget / total if total > 0 else math.inf
             if hit <= boundary:
                 # the choice between the two exits uses its own uniform
                 better = up > 0 and (down == 0 or self.u.next() * total < up)
                 if better:
                     self._move(hit, EARLY)
-                elif self.state == TREATMENT:
+                elif state == TREATMENT:
                     self.tx_end = math.inf  # dropout ends the episode
                     self._move(hit, USING)
                     if stop_at_dropout:
@@ -110,7 +113,7 @@ class RecoveryProcess:
                 self._move(boundary, SUSTAINED)
             elif boundary == self.tx_end:
                 self.tx_end = math.inf
-                if self.state == TREATMENT:
+                if state == TREATMENT:
                     self._move(boundary, USING)
 
     def state_at(self, day: float) -> int:
