@@ -8,7 +8,7 @@ import pytest
 
 import start_sim as ss
 from start_sim.analyses.bca import Options, bca, ledger, reproduce_ratio
-from start_sim.analyses.uncertainty import distribution, morris, psa, tornado, with_costs
+from start_sim.analyses.uncertainty import cost_distributions, distribution, morris, psa, tornado, with_costs
 from start_sim.outputs.uncertainty_report import tornado_figure
 
 
@@ -123,3 +123,23 @@ def test_cli_uncertainty(tmp_path):
     assert last["cumulative_mean"] == pytest.approx(psa_rows["net_savings"].mean(), rel=1e-9)
     assert "Chance START has paid for itself, by year" in (out / "report.html").read_text()
     assert main(["uncertainty", str(sc), "--horizon-years", "3", "--out", str(out)]) == 2
+
+
+def test_treatment_prices_incl_ongoing_moud_are_drawn_for_the_state_perspective_only():
+    c = ss.Scenario(name="c", counties=[{"name": "A", "referrals_per_year": 10, "dyads": 1}]).costs
+    state, agency = cost_distributions(c, perspective="state"), cost_distributions(c, perspective="agency")
+    treatment = {"treatment_per_episode.outpatient", "treatment_per_episode.residential", "treatment_per_episode.moud",
+                 "moud_per_day"}
+    assert treatment <= set(state) and not treatment & set(agency)
+    assert set(state) - set(agency) == treatment
+
+
+def test_ongoing_moud_days_move_the_state_view_by_their_price():
+    """With MOUD as ongoing medication the daily price is a real input: the state perspective's tornado
+    gives it a width (before, it was not drawn at all)."""
+    sc = ss.Scenario(name="moud", horizon_years=1.5, runout_years=1.5, treatment={"moud_mode": "ongoing"},
+                     families={"substance_shares": {"opioids": 1.0, "methamphetamine": 0.0, "alcohol": 0.0,
+                                                    "other": 0.0}},
+                     counties=[{"name": "A", "referrals_per_year": 60, "dyads": 5}])
+    tor, _, _ = tornado(sc, None, seed=2, replications=1, options=Options(perspective="state"))
+    assert tor.set_index("input").loc["costs.moud_per_day", "width"] > 0

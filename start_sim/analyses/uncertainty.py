@@ -57,6 +57,7 @@ class CostInput:
     family: str  # gamma | beta
     rel_sd: float
     note: str = ""
+    treatment: bool = False  # a treatment price: paid by Medicaid/the state, so only the state perspective sees it
 
 
 COST_INPUTS: tuple[CostInput, ...] = (
@@ -75,9 +76,12 @@ COST_INPUTS: tuple[CostInput, ...] = (
     CostInput("mentor_per_fte_year", "gamma", 0.15, "salary + fringe; sd 15% [assumption]"),
     CostInput("supervision_share", "gamma", 0.30, "assumption"),
     CostInput("overhead_share", "gamma", 0.30, "assumption"),
-    CostInput("treatment_per_episode.outpatient", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
-    CostInput("treatment_per_episode.residential", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
-    CostInput("treatment_per_episode.moud", "gamma", 0.30, "state perspective only; sd 30% [assumption]"),
+    CostInput("treatment_per_episode.outpatient", "gamma", 0.30, "state perspective only; sd 30% [assumption]", True),
+    CostInput("treatment_per_episode.residential", "gamma", 0.30, "state perspective only; sd 30% [assumption]", True),
+    CostInput("treatment_per_episode.moud", "gamma", 0.30, "state perspective only; sd 30% [assumption]", True),
+    CostInput("moud_per_day", "gamma", 0.30,
+              "ongoing MOUD (treatment.moud_mode = \"ongoing\"), state perspective only; sd 30% as the episode [assumption]",
+              True),
 )
 """Centred on the scenario's (sourced) values; the relative sd spans the source's range: the
 in-care casework sd of 50% puts the 95% range near $700-$5,500 a child-month, inside the
@@ -140,7 +144,7 @@ def cost_distributions(c: Costs, sd_scale: float = 1.0, inputs: Sequence[CostInp
                        perspective: str = "state") -> dict[str, Any]:
     """scipy distributions of the uncertain unit costs (treatment prices only for the state perspective)."""
     return {i.path: distribution(i.family, _get(c, i.path), i.rel_sd * sd_scale * _get(c, i.path)) for i in inputs
-            if perspective == "state" or not i.path.startswith("treatment")}
+            if perspective == "state" or not i.treatment}
 
 
 def effect_scenario(scenario: Scenario, theta: dict[str, float]) -> Scenario:
