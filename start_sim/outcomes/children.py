@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -208,6 +209,27 @@ def placement_history(
     return episodes
 
 
+def _pieces(times: list[float], states: list[int], t0: float, t1: float) -> Iterator[tuple[float, float, int]]:
+    """The parent's states as (start, end, state) pieces covering [t0, t1]: the walk starts at the
+    state in force at ``t0`` (bisection on the sorted ``times``) and stops at ``t1``, so a walk costs
+    the pieces it reads (the walks below stop early, at the day they look for)."""
+    n = len(times)
+    i = bisect.bisect_right(times, t0) - 1
+    if i < 0:
+        i = 0
+    while i < n:
+        ti = times[i]
+        if ti >= t1:
+            return
+        s = ti if ti > t0 else t0
+        e = times[i + 1] if i + 1 < n else math.inf
+        if e >= t1:
+            e = t1
+        if e > s:
+            yield s, e, states[i]
+        i += 1
+
+
 def _home_exit(
     times: list[float],
     states: list[int],
@@ -222,39 +244,26 @@ def _home_exit(
     (inf if never): the state's daily rate of leaving home, times ``safety`` while the START case
     is open. The parent's pieces start at the state in force at ``t0`` (bisection) and stop at
     ``t1``; a piece is cut where the case opens or closes inside it."""
-    n = len(times)
-    i = bisect.bisect_right(times, t0) - 1
-    if i < 0:
-        i = 0
     o0, o1 = start_open if start_open is not None else (math.nan, math.nan)
-    while i < n:
-        ti = times[i]
-        if ti >= t1:
-            break
-        s = ti if ti > t0 else t0
-        e = times[i + 1] if i + 1 < n else math.inf
-        if e >= t1:
-            e = t1
-        if e > s:
-            base = leave_by_state[states[i]]
-            if start_open is None:
-                if base * (e - s) >= budget:
-                    return s + budget / base
-                budget -= base * (e - s)
-            elif s < o0 < e or s < o1 < e:
-                pieces = [s, e, *(x for x in start_open if s < x < e)]
-                pieces.sort()
-                for a, b in pairwise(pieces):
-                    rate = base * safety if o0 <= a < o1 else base
-                    if rate * (b - a) >= budget:
-                        return a + budget / rate
-                    budget -= rate * (b - a)
-            else:
-                rate = base * safety if o0 <= s < o1 else base
-                if rate * (e - s) >= budget:
-                    return s + budget / rate
-                budget -= rate * (e - s)
-        i += 1
+    for s, e, state in _pieces(times, states, t0, t1):
+        base = leave_by_state[state]
+        if start_open is None:
+            if base * (e - s) >= budget:
+                return s + budget / base
+            budget -= base * (e - s)
+        elif s < o0 < e or s < o1 < e:
+            pieces = [s, e, *(x for x in start_open if s < x < e)]
+            pieces.sort()
+            for a, b in pairwise(pieces):
+                rate = base * safety if o0 <= a < o1 else base
+                if rate * (b - a) >= budget:
+                    return a + budget / rate
+                budget -= rate * (b - a)
+        else:
+            rate = base * safety if o0 <= s < o1 else base
+            if rate * (e - s) >= budget:
+                return s + budget / rate
+            budget -= rate * (e - s)
     return math.inf
 
 
@@ -266,24 +275,11 @@ def _kin_spell(
     child is not in foster care); still there when the case closes, the relative keeps custody."""
     stop = closure_day if entry < closure_day < end_day else end_day
     budget = -math.log(kin.next())
-    n = len(times)
-    i = bisect.bisect_right(times, entry) - 1
-    if i < 0:
-        i = 0
-    while i < n:
-        ti = times[i]
-        if ti >= stop:
-            break
-        s = ti if ti > entry else entry
-        e = times[i + 1] if i + 1 < n else math.inf
-        if e >= stop:
-            e = stop
-        if e > s:
-            rate = r.reunify_in_recovery if states[i] >= EARLY else r.reunify_not_in_recovery
-            if rate * (e - s) >= budget:
-                return Episode(entry, s + budget / rate, KIN_ARRANGEMENT, REUNIFIED, math.inf)
-            budget -= rate * (e - s)
-        i += 1
+    for s, e, state in _pieces(times, states, entry, stop):
+        rate = r.reunify_in_recovery if state >= EARLY else r.reunify_not_in_recovery
+        if rate * (e - s) >= budget:
+            return Episode(entry, s + budget / rate, KIN_ARRANGEMENT, REUNIFIED, math.inf)
+        budget -= rate * (e - s)
     return Episode(entry, stop, KIN_ARRANGEMENT, RELATIVE_CUSTODY if stop < end_day else IN_CARE, math.inf)
 
 
@@ -307,23 +303,9 @@ def _care_spell(
     after_hearing = p.reunification_multiplier_after_hearing
     guard_rate = p.guardianship_rate_after_hearing if kind == "relative" else 0.0
     stop = adoption if adoption < end_day else end_day  # min(end_day, adoption)
-    n = len(times)
-    i = bisect.bisect_right(times, entry) - 1
-    if i < 0:
-        i = 0
-    while i < n:
-        ti = times[i]
-        if ti >= stop:
-            break
-        s = ti if ti > entry else entry
-        e = times[i + 1] if i + 1 < n else math.inf
-        if e >= stop:
-            e = stop
-        i += 1
-        if e <= s:
-            continue
+    for s, e, state in _pieces(times, states, entry, stop):
         cuts = sorted({s, e, *(x for x in (hearing, tpr) if s < x < e)}) if s < hearing < e or s < tpr < e else (s, e)
-        recovered = states[i - 1] >= EARLY
+        recovered = state >= EARLY
         for a, b in pairwise(cuts):
             reun = 0.0 if a >= tpr else (r_in if recovered else r_out)
             if a >= hearing and not recovered:
