@@ -128,8 +128,6 @@ def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]
     c = sc.costs
     H = sc.horizon_days
     out = {"program_cost_cum": costs.staff_cost_by(c, run.posts, [min(d, H) for d in days.tolist()])}
-    delta = discount.rate_per_day(c.discount_rate_per_year)
-    casework = costs.usual_casework_per_family_day(c)
     pr = costs.prices(c)
     for arm, arm_outs in outs.items():
         cases = run.start if arm == "start" else run.usual
@@ -138,10 +136,10 @@ def cumulative_costs(sc: Scenario, run: CountyRun, outs: dict[str, list[Outcome]
             "placement_cost_cum": [(s.start, s.end, pr.care[s.kind, s.worked] * o.children)
                                    for o in cohort for s in o.care],
             "subsidy_cost_cum": [(a, b, pr.subsidy[kind] * o.children) for o in cohort for kind, a, b in o.subsidies],
-            "usual_casework_cost_cum": [(a, b, casework) for o in cohort for a, b in o.casework],
+            "usual_casework_cost_cum": [(a, b, pr.usual_casework) for o in cohort for a, b in o.casework],
         }
         for key, spells in items.items():
             s, e, rate = np.array(spells, dtype=float).reshape(-1, 3).T
-            pv = discount.flow(delta, s[:, None], np.minimum(e[:, None], days[None, :]))
+            pv = discount.flow(pr.delta, s[:, None], np.minimum(e[:, None], days[None, :]))
             out[f"{key}_{arm}"] = (pv * rate[:, None]).sum(axis=0).tolist()
     return out

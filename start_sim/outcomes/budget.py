@@ -20,9 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from start_sim.core.timebase import DAYS_PER_YEAR as YEAR
-from start_sim.inputs.schema import PLACEMENT_TYPES
 from start_sim.outcomes import costs
-from start_sim.outcomes.children import ADOPTION, GUARDIANSHIP
 from start_sim.sim.family import in_cohort
 
 if TYPE_CHECKING:
@@ -52,11 +50,7 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
     H = sc.horizon_days
     c = sc.costs
     rows = []
-    # unit prices, computed once (the same values as per spell)
-    maintenance = {kind: costs.maintenance_per_child_day(c, kind) for kind in PLACEMENT_TYPES}
-    care_casework = {worked: costs.care_casework_per_child_day(c, worked) for worked in (False, True)}
-    usual_casework = costs.usual_casework_per_family_day(c)
-    subsidy = {kind: costs.subsidy_per_child_day(c, kind) for kind in (ADOPTION, GUARDIANSHIP)}
+    pr = costs.prices(c)  # unit prices, computed once
     for run, outs in parts:
         cols = {k: [0.0] * years for k in ("staff", "training", *(f"{n}_{a}" for n in ARM_COLUMNS for a in ("start", "usual")))}
         for p in run.posts:
@@ -73,12 +67,12 @@ def budget_rows(sc: Scenario, parts: list[tuple[CountyRun, dict[str, list[Outcom
                     if day < years * YEAR:
                         cols[f"treatment_{arm}"][int(day // YEAR)] += costs.bill_price(c, case.modality, days)
                 for s in o.care:
-                    _spread(cols[f"maintenance_{arm}"], maintenance[s.kind] * o.children, s.start, s.end)
-                    _spread(cols[f"care_casework_{arm}"], care_casework[s.worked] * o.children, s.start, s.end)
+                    _spread(cols[f"maintenance_{arm}"], pr.maintenance[s.kind] * o.children, s.start, s.end)
+                    _spread(cols[f"care_casework_{arm}"], pr.care_casework[s.worked] * o.children, s.start, s.end)
                 for a, b in o.casework:
-                    _spread(cols[f"usual_casework_{arm}"], usual_casework, a, b)
+                    _spread(cols[f"usual_casework_{arm}"], pr.usual_casework, a, b)
                 for kind, a, b in o.subsidies:
-                    _spread(cols[f"subsidy_{arm}"], subsidy[kind] * o.children, a, b)
+                    _spread(cols[f"subsidy_{arm}"], pr.subsidy[kind] * o.children, a, b)
         for arm in ("start", "usual"):
             cols[f"placement_{arm}"] = [m + w for m, w in zip(cols[f"maintenance_{arm}"], cols[f"care_casework_{arm}"],
                                                                strict=True)]

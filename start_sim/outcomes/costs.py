@@ -62,6 +62,8 @@ class Prices:
 
     delta: float
     care: dict[tuple[str, bool], float]  # care_cost_per_child_day by (placement type, worked)
+    maintenance: dict[str, float]  # maintenance_per_child_day by placement type
+    care_casework: dict[bool, float]  # care_casework_per_child_day by worked
     usual_casework: float  # usual_casework_per_family_day
     subsidy: dict[str, float]  # subsidy_per_child_day by exit
 
@@ -71,6 +73,8 @@ def prices(c: Costs) -> Prices:
     return Prices(
         rate_per_day(c),
         {(kind, worked): care_cost_per_child_day(c, kind, worked) for kind in PLACEMENT_TYPES for worked in (False, True)},
+        {kind: maintenance_per_child_day(c, kind) for kind in PLACEMENT_TYPES},
+        {worked: care_casework_per_child_day(c, worked) for worked in (False, True)},
         usual_casework_per_family_day(c),
         {kind: subsidy_per_child_day(c, kind) for kind in (ADOPTION, GUARDIANSHIP)},
     )
@@ -157,8 +161,7 @@ def treatment_bills_cost(c: Costs, tr: Treatment, case: Case, pr: Prices | None 
     if not bills:
         return 0
     delta = rate_per_day(c) if pr is None else pr.delta
-    exp = math.exp
-    return sum([bill_price(c, case.modality, days) * exp(-delta * day) for day, days in bills])
+    return sum([bill_price(c, case.modality, days) * pv.factor(delta, day) for day, days in bills])
 
 
 def loaded_per_day(c: Costs, salaries_per_year: float) -> float:

@@ -162,9 +162,9 @@ def family_outcome(sc: Scenario, case: Case, rates: OutcomeRates | None = None) 
         sober = home_close = report_after = during = placed_after = math.nan
         at_close = at_after = ""
     tx = case.tx_start_day
-    spans = usual_casework_spans(sc, case, window_end)
+    spans = usual_casework_spans(sc, case)
     if episodes:
-        spells, subsidies = care_spells(sc, case, episodes, spans, window_end), subsidy_spells(sc, case, episodes)
+        spells, subsidies = care_spells(sc, case, episodes, spans), subsidy_spells(sc, case, episodes)
     else:
         spells, subsidies = [], []
     at_12m = referral + OUTCOME_WINDOW_DAYS

@@ -57,16 +57,14 @@ def wait_interval(case: Case) -> tuple[float, float]:
 
 
 def care_spells(
-    sc: Scenario, case: Case, episodes: list[Episode], casework: list[tuple[float, float]] | None = None,
-    window_end: float | None = None,
+    sc: Scenario, case: Case, episodes: list[Episode], casework: list[tuple[float, float]] | None = None
 ) -> list[CareSpell]:
     """The family's days in care within its window, cut where its own worker's case (START or
     usual services) opens and closes: the same rule in both arms. ``casework``: the family's
-    ``usual_casework_spans`` if already known; ``window_end``: the end of its ``window`` if known."""
+    ``usual_casework_spans`` if already known."""
     if not episodes:
         return []
-    w0 = case.family.referral_day
-    w1 = window(sc, case)[1] if window_end is None else window_end
+    w0, w1 = window(sc, case)
     worked = worker_spans(sc, case, casework)
     out = []
     for ep in episodes:
@@ -77,12 +75,7 @@ def care_spells(
         cuts = sorted({a, b, *inner}) if inner else (a, b)
         for s, e in itertools.pairwise(cuts):
             mid = (s + e) / 2
-            held = False
-            for o0, o1 in worked:
-                if o0 <= mid < o1:
-                    held = True
-                    break
-            out.append(CareSpell(ep.kind, s, e, held))
+            out.append(CareSpell(ep.kind, s, e, any([o0 <= mid < o1 for o0, o1 in worked])))
     return out
 
 
@@ -95,15 +88,12 @@ def worker_spans(sc: Scenario, case: Case, casework: list[tuple[float, float]] |
     return [held, *spans] if held is not None else spans
 
 
-def usual_casework_spans(sc: Scenario, case: Case, window_end: float | None = None) -> list[tuple[float, float]]:
+def usual_casework_spans(sc: Scenario, case: Case) -> list[tuple[float, float]]:
     """Days the family is on a usual-services caseload within its window: waiting for a dyad
     (a usual worker holds the case meanwhile) and an open usual-services case (diverted,
-    reneged, before launch, or the usual-services run). ``window_end``: the end of its ``window`` if known."""
-    w0 = case.family.referral_day
-    w1 = window(sc, case)[1] if window_end is None else window_end
-    end = sc.end_days
-    if end < w1:
-        w1 = end
+    reneged, before launch, or the usual-services run)."""
+    w0, w1 = window(sc, case)
+    w1 = min(w1, sc.end_days)
     spans = [wait_interval(case)]
     if case.service == Service.USUAL:
         spans.append((case.open_day, case.closure_day if not math.isnan(case.closure_day) else w1))
